@@ -1,0 +1,55 @@
+import { defineConfig } from "@playwright/test";
+import * as os from "node:os";
+import * as path from "node:path";
+
+// The release server on the embedded default database, in a fresh data folder each run.
+const port = Number(process.env.E2E_PORT ?? 3300);
+const baseURL = `http://127.0.0.1:${port}`;
+const dataDir = path.join(os.tmpdir(), `boxoffice-e2e-${process.getuid?.() ?? "user"}`);
+const repo = path.resolve(__dirname, "..");
+// The end-to-end tests run on the embedded default, even where a DATABASE_URL is set.
+delete process.env.DATABASE_URL;
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  retries: process.env.CI ? 1 : 0,
+  workers: 1,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    browserName: "chromium",
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  webServer: {
+    command: `rm -rf '${dataDir}' && exec ./target/release/boxoffice`,
+    cwd: repo,
+    url: `${baseURL}/readyz`,
+    timeout: 120_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    stderr: "pipe",
+    gracefulShutdown: { signal: "SIGTERM", timeout: 10_000 },
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: "target/site",
+      BOXOFFICE_DATA_DIR: dataDir,
+      RUST_LOG: "info",
+    },
+  },
+});

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what is missing and runs every test: unit, PostgreSQL integration, end-to-end.
+# Integration tests use DATABASE_URL when set, else a private PostgreSQL cluster of their own;
+# the end-to-end tests run the release server on the embedded default in Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+scripts/setup.sh --for-tests
+
+step "Unit and integration tests"
+# The release profile shares compiled dependencies with the release build below.
+cargo test --release --features ssr
+
+step "Release build (server and WASM)"
+cargo leptos build --release
+
+step "End-to-end tests (Playwright, Chromium)"
+cd end2end
+npx playwright test

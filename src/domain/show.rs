@@ -1,0 +1,129 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// What is being sold: seats at a show (cinema, theatre) or seats on a trip (bus, train).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "show_kind", rename_all = "SCREAMING_SNAKE_CASE"))]
+pub enum ShowKind {
+    Show,
+    Trip,
+}
+
+impl ShowKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ShowKind::Show => "Show",
+            ShowKind::Trip => "Trip",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "show_status", rename_all = "SCREAMING_SNAKE_CASE"))]
+pub enum ShowStatus {
+    OnSale,
+    Cancelled,
+}
+
+/// One line of the show list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ShowSummary {
+    pub id: i64,
+    pub kind: ShowKind,
+    pub title: String,
+    pub venue: Option<String>,
+    pub origin: Option<String>,
+    pub destination: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub status: ShowStatus,
+}
+
+impl ShowSummary {
+    /// Where it happens: the venue of a show, the route of a trip.
+    pub fn place(&self) -> String {
+        match (self.kind, &self.venue, &self.origin, &self.destination) {
+            (ShowKind::Trip, _, Some(from), Some(to)) => format!("{from} → {to}"),
+            (_, Some(venue), _, _) => venue.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// Start time as people read it, e.g. "Sat 5 Dec 2026, 19:30 UTC". Rendered identically on
+    /// the server and in the browser so hydration never sees two different strings.
+    pub fn starts_at_display(&self) -> String {
+        self.starts_at.format("%a %-d %b %Y, %H:%M UTC").to_string()
+    }
+}
+
+/// The text a customer typed into the show search: trimmed, empty means "everything".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShowSearch(Option<String>);
+
+impl ShowSearch {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(input: &str) -> Result<Self, AppError> {
+        let text = input.trim();
+        if text.chars().count() > Self::MAX_CHARS {
+            return Err(AppError::invalid(
+                "search",
+                format!("Search text is too long: use at most {} characters.", Self::MAX_CHARS),
+            ));
+        }
+        Ok(Self((!text.is_empty()).then(|| text.to_owned())))
+    }
+
+    pub fn text(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn search_is_trimmed_and_empty_means_everything() {
+        assert_eq!(ShowSearch::parse("  ").unwrap().text(), None);
+        assert_eq!(ShowSearch::parse("  Hamlet ").unwrap().text(), Some("Hamlet"));
+    }
+
+    #[test]
+    fn overlong_search_is_refused_with_the_field_named() {
+        let err = ShowSearch::parse(&"x".repeat(ShowSearch::MAX_CHARS + 1)).unwrap_err();
+        assert!(matches!(err, AppError::InvalidInput { ref field, .. } if field == "search"));
+        assert!(ShowSearch::parse(&"é".repeat(ShowSearch::MAX_CHARS)).is_ok());
+    }
+
+    fn summary(kind: ShowKind) -> ShowSummary {
+        ShowSummary {
+            id: 1,
+            kind,
+            title: "t".into(),
+            venue: Some("Grand Hall".into()),
+            origin: Some("Pune".into()),
+            destination: Some("Goa".into()),
+            starts_at: Utc.with_ymd_and_hms(2026, 12, 5, 19, 30, 0).unwrap(),
+            status: ShowStatus::OnSale,
+        }
+    }
+
+    #[test]
+    fn a_trip_is_placed_by_its_route_and_a_show_by_its_venue() {
+        assert_eq!(summary(ShowKind::Trip).place(), "Pune → Goa");
+        assert_eq!(summary(ShowKind::Show).place(), "Grand Hall");
+    }
+
+    #[test]
+    fn start_time_reads_like_a_ticket() {
+        assert_eq!(summary(ShowKind::Show).starts_at_display(), "Sat 5 Dec 2026, 19:30 UTC");
+    }
+}

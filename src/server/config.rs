@@ -1,0 +1,116 @@
+//! The command line and every setting, each with its environment variable. `--help` lists them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use leptos::config::LeptosOptions;
+
+const AFTER_HELP: &str = "\
+Every option can also be set with the environment variable shown beside it.
+Logging is set with RUST_LOG (default: info), e.g. RUST_LOG=boxoffice=debug,tower_http=debug.
+
+Without DATABASE_URL, Box Office runs its own PostgreSQL from the system's binaries, keeping
+its data in BOXOFFICE_DATA_DIR (default: ~/.local/share/boxoffice, or /var/lib/boxoffice as root).";
+
+#[derive(Debug, Parser)]
+#[command(name = "boxoffice", version, about = "Box Office: book numbered seats for shows and trips.", after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// PostgreSQL to use, e.g. postgres://user:pass@host/db. Unset: the embedded default.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+
+    /// Where the embedded default keeps its PostgreSQL cluster (used only without DATABASE_URL).
+    #[arg(long, env = "BOXOFFICE_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+
+    /// Address to listen on.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    pub site_addr: SocketAddr,
+
+    /// Folder with the built site (the pkg/ folder with WASM, JS and CSS, and public assets).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
+    pub site_root: String,
+
+    /// Most database connections this instance opens.
+    #[arg(long, env = "BOXOFFICE_DB_MAX_CONNECTIONS", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    pub db_max_connections: u32,
+}
+
+impl Settings {
+    /// Leptos's own options, built from ours rather than read from a file, so the server runs
+    /// the same under cargo-leptos, from the release binary, and inside tests.
+    pub fn leptos_options(&self) -> LeptosOptions {
+        LeptosOptions::builder()
+            .output_name("boxoffice")
+            .site_root(self.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .site_addr(self.site_addr)
+            .build()
+    }
+
+    /// The embedded database's folder: the setting, else the user's data directory. As root it
+    /// is /var/lib/boxoffice, because PostgreSQL runs as an unprivileged user that cannot reach
+    /// into root's home.
+    pub fn embedded_data_dir(&self) -> anyhow::Result<PathBuf> {
+        if let Some(dir) = &self.data_dir {
+            return Ok(dir.clone());
+        }
+        if nix::unistd::geteuid().is_root() {
+            return Ok(PathBuf::from("/var/lib/boxoffice"));
+        }
+        dirs::data_dir()
+            .map(|dir| dir.join("boxoffice"))
+            .ok_or_else(|| anyhow::anyhow!("cannot tell this user's data directory: set BOXOFFICE_DATA_DIR"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_names_every_environment_variable() {
+        let help = Cli::command().render_long_help().to_string();
+        for var in [
+            "DATABASE_URL",
+            "BOXOFFICE_DATA_DIR",
+            "LEPTOS_SITE_ADDR",
+            "LEPTOS_SITE_ROOT",
+            "BOXOFFICE_DB_MAX_CONNECTIONS",
+            "RUST_LOG",
+        ] {
+            assert!(help.contains(var), "--help does not mention {var}:\n{help}");
+        }
+    }
+
+    #[test]
+    fn no_subcommand_means_serve_and_migrate_parses() {
+        let cli = Cli::try_parse_from(["boxoffice"]).unwrap();
+        assert_eq!(cli.command, None);
+        let cli = Cli::try_parse_from(["boxoffice", "migrate"]).unwrap();
+        assert_eq!(cli.command, Some(Command::Migrate));
+    }
+}

@@ -1,0 +1,67 @@
+//! Opening the database: `DATABASE_URL` when set, else the embedded default.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use super::Settings;
+use super::embedded_pg::{Durability, EmbeddedPostgres};
+
+/// The migrations in `migrations/`, compiled into the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// Name of the database the embedded default creates for the app.
+const EMBEDDED_DATABASE: &str = "boxoffice";
+
+pub struct Database {
+    pub pool: PgPool,
+    embedded: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
+        let (options, embedded) = match &settings.database_url {
+            Some(url) => {
+                // sqlx reads any scheme as PostgreSQL; a mysql:// URL must be refused, not tried.
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    anyhow::bail!("DATABASE_URL is not a valid PostgreSQL URL: it must start with postgres://");
+                }
+                let options = PgConnectOptions::from_str(url).context("DATABASE_URL is not a valid PostgreSQL URL")?;
+                (options, None)
+            }
+            None => {
+                let dir = settings.embedded_data_dir()?;
+                let cluster = EmbeddedPostgres::start(&dir, Durability::Durable).await?;
+                cluster.ensure_database(EMBEDDED_DATABASE).await?;
+                (cluster.connect_options(EMBEDDED_DATABASE), Some(cluster))
+            }
+        };
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.db_max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .context("connecting to PostgreSQL")?;
+        Ok(Self { pool, embedded })
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        self.embedded.is_some()
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        MIGRATOR.run(&self.pool).await.context("applying database migrations")
+    }
+
+    /// Closes the pool, then stops the embedded cluster if we started one.
+    pub async fn close(self) {
+        self.pool.close().await;
+        if let Some(cluster) = self.embedded {
+            cluster.stop().await;
+        }
+    }
+}

@@ -1,0 +1,398 @@
+//! The embedded default database: a private PostgreSQL cluster run from the system's own
+//! PostgreSQL binaries, so a newcomer needs no database set-up.
+//!
+//! Layout of the folder it is given:
+//! `pgdata/` (the cluster), `run/` (its Unix socket; it listens on no TCP port) and
+//! `postgres.log`. A second start reuses the cluster. As root, PostgreSQL runs as the
+//! unprivileged `postgres` user, because it refuses to run as root.
+//!
+//! No maintained crate does this offline: the embedded-PostgreSQL crates download binaries,
+//! and `pgtemp` only makes throw-away clusters. So this module is the small launcher.
+
+use std::fs::{self, OpenOptions};
+use std::os::unix::fs::{PermissionsExt, chown};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::{Pid, User, geteuid};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+
+/// The port number only names the socket file inside our private `run/` folder.
+const PORT: u16 = 5432;
+const SUPERUSER: &str = "postgres";
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How much crash safety the cluster keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// The app's own data: PostgreSQL's defaults, every commit on disk.
+    Durable,
+    /// Throw-away test clusters: no fsync. Never for data anyone wants back.
+    Disposable,
+}
+
+/// A running cluster. Stop it with [`EmbeddedPostgres::stop`]; if the process dies first,
+/// the kernel tells PostgreSQL to shut down (parent-death signal), so it never lingers.
+pub struct EmbeddedPostgres {
+    socket_dir: PathBuf,
+    /// The thread that started the server and waits for it. `None` when we attached to a
+    /// cluster another process had already started on the same folder.
+    server: Option<RunningServer>,
+}
+
+struct RunningServer {
+    pid: Pid,
+    waiter: JoinHandle<std::io::Result<ExitStatus>>,
+}
+
+impl EmbeddedPostgres {
+    /// Starts (creating it on first use) the cluster kept in `base_dir`, and waits until it
+    /// accepts connections.
+    pub async fn start(base_dir: &Path, durability: Durability) -> anyhow::Result<Self> {
+        let bin_dir = find_bin_dir()?;
+        let owner = ClusterOwner::for_current_user()?;
+        let data_dir = base_dir.join("pgdata");
+        let socket_dir = base_dir.join("run");
+
+        fs::create_dir_all(base_dir)
+            .with_context(|| format!("creating the database folder {}", base_dir.display()))?;
+        for dir in [&data_dir, &socket_dir] {
+            owner.private_dir(dir)?;
+        }
+
+        if let Some(pid) = running_postmaster(&data_dir) {
+            tracing::info!(%pid, dir = %data_dir.display(), "using the embedded PostgreSQL that is already running");
+            let cluster = Self { socket_dir, server: None };
+            cluster.wait_until_ready(None).await?;
+            return Ok(cluster);
+        }
+
+        if !data_dir.join("PG_VERSION").exists() {
+            tracing::info!(dir = %data_dir.display(), "creating the embedded PostgreSQL cluster");
+            owner.init_cluster(&bin_dir, &data_dir).await?;
+        }
+
+        let log_path = base_dir.join("postgres.log");
+        let server = owner.spawn_server(&bin_dir, &data_dir, &socket_dir, &log_path, durability)?;
+        let mut cluster = Self { socket_dir, server: Some(server) };
+        if let Err(e) = cluster.wait_until_ready(Some(&log_path)).await {
+            cluster.stop_blocking();
+            return Err(e);
+        }
+        tracing::info!(dir = %base_dir.display(), "embedded PostgreSQL is ready");
+        Ok(cluster)
+    }
+
+    /// How to connect to `database` in this cluster.
+    pub fn connect_options(&self, database: &str) -> PgConnectOptions {
+        PgConnectOptions::new()
+            .socket(&self.socket_dir)
+            .port(PORT)
+            .username(SUPERUSER)
+            .database(database)
+    }
+
+    /// The same as a `DATABASE_URL`, for tools and child processes.
+    pub fn url(&self, database: &str) -> String {
+        format!(
+            "postgres://{SUPERUSER}@localhost:{PORT}/{database}?host={}",
+            self.socket_dir.display()
+        )
+    }
+
+    /// Creates `database` unless it exists.
+    pub async fn ensure_database(&self, database: &str) -> anyhow::Result<()> {
+        let mut conn = PgConnection::connect_with(&self.connect_options("postgres")).await?;
+        crate::service::admin::create_database_if_missing(&mut conn, database).await?;
+        conn.close().await?;
+        Ok(())
+    }
+
+    /// Asks PostgreSQL for a fast shutdown (open sessions are ended, everything committed is
+    /// kept) and waits for it. Does nothing for a cluster we only attached to.
+    pub async fn stop(mut self) {
+        let _ = tokio::task::spawn_blocking(move || self.stop_blocking()).await;
+    }
+
+    fn stop_blocking(&mut self) {
+        let Some(server) = self.server.take() else { return };
+        if let Err(e) = kill(server.pid, Signal::SIGINT) {
+            tracing::warn!(error = %e, "could not signal the embedded PostgreSQL to stop");
+        }
+        match server.waiter.join() {
+            Ok(Ok(status)) => tracing::info!(%status, "embedded PostgreSQL stopped"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "waiting for the embedded PostgreSQL failed"),
+            Err(_) => tracing::warn!("the embedded PostgreSQL waiter thread panicked"),
+        }
+    }
+
+    async fn wait_until_ready(&self, log_path: Option<&Path>) -> anyhow::Result<()> {
+        let options = self.connect_options("postgres");
+        let started = Instant::now();
+        loop {
+            match PgConnection::connect_with(&options).await {
+                Ok(conn) => {
+                    let _ = conn.close().await;
+                    return Ok(());
+                }
+                Err(e) => {
+                    let exited = self.server.as_ref().is_some_and(|s| s.waiter.is_finished());
+                    if exited || started.elapsed() > READY_TIMEOUT {
+                        let log = log_path.map(log_tail).unwrap_or_default();
+                        bail!(
+                            "the embedded PostgreSQL did not start ({}: {e}).\n{log}",
+                            if exited { "it exited" } else { "no answer within 60 s" }
+                        );
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for EmbeddedPostgres {
+    fn drop(&mut self) {
+        self.stop_blocking();
+    }
+}
+
+/// Who the PostgreSQL processes run as: ourselves, or `postgres` when we are root.
+struct ClusterOwner {
+    user: Option<User>,
+}
+
+impl ClusterOwner {
+    fn for_current_user() -> anyhow::Result<Self> {
+        if !geteuid().is_root() {
+            return Ok(Self { user: None });
+        }
+        let user = User::from_name(SUPERUSER)?.with_context(|| {
+            "running as root, the embedded PostgreSQL needs the unprivileged user `postgres` to \
+             own its files (PostgreSQL refuses to run as root); install PostgreSQL \
+             (Debian: apt-get install postgresql), which creates it"
+        })?;
+        Ok(Self { user: Some(user) })
+    }
+
+    /// Creates `dir` if needed, owned by the cluster's user and closed to everyone else.
+    fn private_dir(&self, dir: &Path) -> anyhow::Result<()> {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        if let Some(user) = &self.user {
+            chown(dir, Some(user.uid.as_raw()), Some(user.gid.as_raw()))
+                .with_context(|| format!("giving {} to the postgres user", dir.display()))?;
+        }
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+        Ok(())
+    }
+
+    fn command(&self, program: PathBuf) -> Command {
+        let mut command = Command::new(program);
+        if let Some(user) = &self.user {
+            // std drops root's supplementary groups when it switches user.
+            command.uid(user.uid.as_raw()).gid(user.gid.as_raw());
+            command.env("HOME", &user.dir).env("USER", &user.name);
+        }
+        command
+    }
+
+    async fn init_cluster(&self, bin_dir: &Path, data_dir: &Path) -> anyhow::Result<()> {
+        let mut command = self.command(bin_dir.join("initdb"));
+        command
+            .arg("--pgdata")
+            .arg(data_dir)
+            .args(["--username", SUPERUSER, "--auth=trust", "--encoding=UTF8", "--locale=C"])
+            .arg("--no-instructions");
+        let output = tokio::process::Command::from(command)
+            .output()
+            .await
+            .context("running initdb")?;
+        if !output.status.success() {
+            bail!(
+                "initdb failed for {}:\n{}{}",
+                data_dir.display(),
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(())
+    }
+
+    fn spawn_server(
+        &self,
+        bin_dir: &Path,
+        data_dir: &Path,
+        socket_dir: &Path,
+        log_path: &Path,
+        durability: Durability,
+    ) -> anyhow::Result<RunningServer> {
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log_path)
+            .with_context(|| format!("opening {}", log_path.display()))?;
+        let mut command = self.command(bin_dir.join("postgres"));
+        command
+            .arg("-D")
+            .arg(data_dir)
+            .arg("-k")
+            .arg(socket_dir)
+            .args(["-p", &PORT.to_string(), "-c", "listen_addresses=", "-c", "max_connections=300"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            // Its own process group: a Ctrl-C in the terminal reaches the app only, and the app
+            // stops PostgreSQL after it has finished its own requests.
+            .process_group(0);
+        if durability == Durability::Disposable {
+            command.args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
+        }
+        // SAFETY: the closure only makes one async-signal-safe system call.
+        unsafe {
+            command.pre_exec(|| {
+                nix::sys::prctl::set_pdeathsig(Signal::SIGINT).map_err(std::io::Error::from)
+            });
+        }
+
+        // The parent-death signal fires when the *thread* that spawned the child ends, so the
+        // child is spawned by a thread that lives exactly as long as it does.
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let waiter = std::thread::Builder::new()
+            .name("embedded-postgres".into())
+            .spawn(move || match command.spawn() {
+                Ok(mut child) => {
+                    let _ = started_tx.send(Ok(child.id()));
+                    child.wait()
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    let _ = started_tx.send(Err(e));
+                    Err(std::io::Error::other(message))
+                }
+            })?;
+        let pid = started_rx
+            .recv()
+            .context("the embedded PostgreSQL thread ended before starting the server")?
+            .context("starting postgres")?;
+        Ok(RunningServer { pid: Pid::from_raw(pid as i32), waiter })
+    }
+}
+
+/// The pid of a live postmaster that owns `data_dir`, if one is running.
+fn running_postmaster(data_dir: &Path) -> Option<Pid> {
+    let pid_file = fs::read_to_string(data_dir.join("postmaster.pid")).ok()?;
+    let pid = Pid::from_raw(pid_file.lines().next()?.trim().parse().ok()?);
+    kill(pid, None).ok().map(|()| pid)
+}
+
+fn log_tail(path: &Path) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+    format!("Last lines of {}:\n{tail}", path.display())
+}
+
+/// Finds the folder holding `initdb` and `postgres`: on PATH, then `pg_config --bindir`, then
+/// the newest `/usr/lib/postgresql/<version>/bin` (where Debian puts them, off PATH).
+pub fn find_bin_dir() -> anyhow::Result<PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let from_pg_config = Command::new("pg_config")
+        .arg("--bindir")
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()));
+    let versioned = versioned_bin_dirs(Path::new("/usr/lib/postgresql"));
+    let candidates = on_path.into_iter().chain(from_pg_config).chain(versioned);
+    first_with_server_binaries(candidates)
+}
+
+fn first_with_server_binaries(candidates: impl IntoIterator<Item = PathBuf>) -> anyhow::Result<PathBuf> {
+    candidates
+        .into_iter()
+        .find(|dir| is_executable(&dir.join("initdb")) && is_executable(&dir.join("postgres")))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no PostgreSQL server binaries found (looked for initdb and postgres on PATH, in \
+                 `pg_config --bindir` and in /usr/lib/postgresql/*/bin). Install PostgreSQL \
+                 (Debian/Ubuntu: apt-get install postgresql) or set DATABASE_URL to a running server."
+            )
+        })
+}
+
+/// `<root>/<version>/bin` folders, newest version first.
+fn versioned_bin_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            Some((version, entry.path().join("bin")))
+        })
+        .collect();
+    versions.sort_by(|a, b| b.0.cmp(&a.0));
+    versions.into_iter().map(|(_, dir)| dir).collect()
+}
+
+fn is_executable(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("boxoffice-unit-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn fake_binary(path: &Path) {
+        fs::write(path, "#!/bin/sh\n").unwrap();
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn newest_versioned_folder_comes_first() {
+        let root = temp("versions");
+        for version in ["9", "15", "13", "not-a-version"] {
+            fs::create_dir_all(root.join(version).join("bin")).unwrap();
+        }
+        let dirs = versioned_bin_dirs(&root);
+        assert_eq!(dirs, vec![root.join("15/bin"), root.join("13/bin"), root.join("9/bin")]);
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_folder_needs_both_initdb_and_postgres() {
+        let root = temp("binaries");
+        let client_only = root.join("client");
+        let server = root.join("server");
+        fs::create_dir_all(&client_only).unwrap();
+        fs::create_dir_all(&server).unwrap();
+        fake_binary(&client_only.join("initdb"));
+        fake_binary(&server.join("initdb"));
+        fake_binary(&server.join("postgres"));
+        assert_eq!(first_with_server_binaries([client_only, server.clone()]).unwrap(), server);
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn missing_binaries_say_what_to_install() {
+        let message = first_with_server_binaries(Vec::new()).unwrap_err().to_string();
+        assert!(message.contains("apt-get install postgresql"), "{message}");
+        assert!(message.contains("DATABASE_URL"), "{message}");
+    }
+}

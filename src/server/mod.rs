@@ -1,0 +1,12 @@
+//! Everything that runs only on the server, apart from SQL (that is `crate::service`).
+
+pub mod config;
+pub mod context;
+pub mod database;
+pub mod embedded_pg;
+pub mod health;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::{Cli, Command, Settings};
+pub use startup::{Application, run};

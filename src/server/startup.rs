@@ -1,0 +1,135 @@
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::FromRef;
+use axum::http::Request;
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use super::database::Database;
+use super::{Cli, Command, Settings, health};
+use crate::app::{App, shell};
+
+/// What every handler can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: PgPool,
+}
+
+/// The web app bound to its port, ready to serve. Tests build it on port 0 against their own
+/// database and read the port back.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings, pool: PgPool) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.site_addr)
+            .await
+            .with_context(|| format!("listening on {}", settings.site_addr))?;
+        let state = AppState { leptos_options: settings.leptos_options(), pool };
+        Ok(Self { listener, router: router(state) })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let request_spans = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<Body>| {
+            let request_id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id)
+        })
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
+
+    Router::new()
+        .route("/healthz", get(health::alive))
+        .route("/readyz", get(health::ready))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let pool = state.pool.clone();
+                move || provide_context(pool.clone())
+            },
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(request_spans)
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
+        .with_state(state)
+}
+
+/// Runs the command the user asked for.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&cli.settings).await,
+        Command::Migrate => {
+            let database = Database::open(&cli.settings).await?;
+            database.migrate().await?;
+            tracing::info!("migrations applied");
+            database.close().await;
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    let database = Database::open(settings).await?;
+    database.migrate().await?;
+    let app = Application::build(settings, database.pool.clone()).await?;
+    let addr = app.local_addr();
+    println!("\nBox Office is running at http://{addr}");
+    if database.is_embedded() {
+        println!("Database: the embedded default in {}", settings.embedded_data_dir()?.display());
+    }
+    println!("Press Ctrl-C to stop.\n");
+
+    let served = app.run_until(shutdown_signal()).await;
+    tracing::info!("web server stopped; closing the database");
+    database.close().await;
+    served.context("serving HTTP")
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("shutdown requested; finishing requests in flight");
+}

@@ -1,0 +1,9 @@
+//! The service layer: the only code that talks to PostgreSQL. Every SQL statement and every
+//! transaction of Box Office lives under this module.
+
+pub mod admin;
+pub mod error;
+pub mod health;
+pub mod shows;
+
+pub use error::ServiceError;

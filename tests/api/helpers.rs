@@ -1,0 +1,151 @@
+//! The test harness. With `DATABASE_URL` set, test databases are made on that server;
+//! otherwise the harness runs its own disposable PostgreSQL cluster for this test binary.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use boxoffice::server::embedded_pg::{Durability, EmbeddedPostgres};
+use boxoffice::server::{Application, Cli};
+use boxoffice::service::admin;
+use clap::Parser;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
+
+/// Where test databases are created.
+pub struct TestServer {
+    admin: PgConnectOptions,
+    /// A URL to `database` on this server, for child processes.
+    url: Box<dyn Fn(&str) -> String + Send + Sync>,
+}
+
+static SERVER: OnceLock<TestServer> = OnceLock::new();
+
+pub fn test_server() -> &'static TestServer {
+    SERVER.get_or_init(|| match std::env::var("DATABASE_URL") {
+        Ok(url) => {
+            let admin = PgConnectOptions::from_str(&url).expect("DATABASE_URL is a PostgreSQL URL");
+            TestServer {
+                admin,
+                url: Box::new(move |database| {
+                    let mut url = reqwest::Url::parse(&url).expect("DATABASE_URL is a URL");
+                    url.set_path(database);
+                    url.to_string()
+                }),
+            }
+        }
+        Err(_) => {
+            // Started from its own thread and runtime: test runtimes come and go, the cluster
+            // stays for the whole binary and stops when the process exits.
+            let cluster = std::thread::spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                runtime.block_on(EmbeddedPostgres::start(&test_cluster_dir(), Durability::Disposable))
+            })
+            .join()
+            .unwrap()
+            .expect("starting the test PostgreSQL cluster");
+            let cluster: &'static EmbeddedPostgres = Box::leak(Box::new(cluster));
+            TestServer {
+                admin: cluster.connect_options("postgres"),
+                url: Box::new(|database| cluster.url(database)),
+            }
+        }
+    })
+}
+
+/// Reused across runs (initdb once), private to this user.
+fn test_cluster_dir() -> PathBuf {
+    let uid = nix::unistd::geteuid();
+    std::env::temp_dir().join(format!("boxoffice-test-cluster-{uid}"))
+}
+
+/// A freshly created, randomly named database, dropped when the value is.
+pub struct TestDatabase {
+    pub name: String,
+    pub options: PgConnectOptions,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        let server = test_server();
+        let name = format!("boxoffice_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = PgConnection::connect_with(&server.admin).await.expect("connecting to the test server");
+        admin::create_database_if_missing(&mut conn, &name).await.expect("creating a test database");
+        conn.close().await.ok();
+        Self { options: server.admin.clone().database(&name), name }
+    }
+
+    pub fn url(&self) -> String {
+        (test_server().url)(&self.name)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop may run inside a test's runtime, which must not block on itself.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let mut conn = PgConnection::connect_with(&test_server().admin).await?;
+                admin::drop_database(&mut conn, &name).await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {}: {dropped:?}", self.name);
+        }
+    }
+}
+
+/// The app running on a random port against its own migrated database.
+pub struct TestApp {
+    pub address: String,
+    pub pool: PgPool,
+    pub client: reqwest::Client,
+    #[allow(dead_code, reason = "held so the database lives as long as the app, then is dropped")]
+    pub db: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let db = TestDatabase::create().await;
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .connect_with(db.options.clone())
+            .await
+            .expect("connecting to the test database");
+        boxoffice::server::database::MIGRATOR.run(&pool).await.expect("migrating the test database");
+        Self::spawn_with_pool(db, pool).await
+    }
+
+    pub async fn spawn_with_pool(db: TestDatabase, pool: PgPool) -> Self {
+        let mut settings = Cli::parse_from(["boxoffice"]).settings;
+        settings.site_addr = "127.0.0.1:0".parse().unwrap();
+        let app = Application::build(&settings, pool.clone()).await.expect("building the app");
+        let address = format!("http://{}", app.local_addr());
+        tokio::spawn(app.run_until(std::future::pending()));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self { address, pool, client, db }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.address)).send().await.expect("request failed")
+    }
+
+    /// Inserts a show starting `starts_in` from now; returns its id.
+    pub async fn insert_show(&self, title: &str, venue: &str, starts_in: chrono::Duration) -> i64 {
+        sqlx::query_scalar(
+            "INSERT INTO shows (kind, title, venue, starts_at) VALUES ('SHOW', $1, $2, now() + $3) RETURNING id",
+        )
+        .bind(title)
+        .bind(venue)
+        .bind(starts_in)
+        .fetch_one(&self.pool)
+        .await
+        .expect("inserting a show")
+    }
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real app on port 0, talking HTTP, each test on a fresh database.
+//! One binary with many modules, so it links once.
+
+mod cli;
+mod embedded_postgres;
+mod health;
+mod helpers;
+mod pages;
