@@ -12,8 +12,26 @@ pub enum AppError {
     /// The request was understood but a value in it is not acceptable.
     #[error("{message}")]
     InvalidInput { field: String, message: String },
-    #[error("We could not find what you were looking for.")]
-    NotFound,
+    #[error("There is no such show or trip.")]
+    ShowNotFound,
+    #[error("There is no such booking.")]
+    BookingNotFound,
+    /// Someone else holds or bought these seats (labels such as "C7").
+    #[error("Sorry, {} just taken by someone else.", seats_phrase(seats))]
+    SeatsTaken { seats: Vec<String> },
+    #[error("Your hold on these seats ran out before it was confirmed. Please choose seats again.")]
+    HoldExpired,
+    #[error("There are not {requested} seats left together for this show ({available} available).")]
+    NotEnoughSeats { requested: u16, available: u32 },
+    #[error("This show has already started, so its seats can no longer be booked or changed.")]
+    ShowStarted,
+    #[error("This show was cancelled.")]
+    ShowCancelled,
+    #[error("You can book at most {max} seats at a time.")]
+    TooManySeats { max: u16 },
+    /// The booking is in a state where this action makes no sense (e.g. cancelling twice).
+    #[error("{0}")]
+    WrongBookingState(String),
     /// Something failed on the server; the detail is in the server log, not here.
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
@@ -31,10 +49,26 @@ impl AppError {
         use http::StatusCode;
         match self {
             AppError::InvalidInput { .. } => StatusCode::BAD_REQUEST,
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::ShowNotFound | AppError::BookingNotFound => StatusCode::NOT_FOUND,
+            AppError::SeatsTaken { .. }
+            | AppError::HoldExpired
+            | AppError::NotEnoughSeats { .. }
+            | AppError::ShowStarted
+            | AppError::ShowCancelled
+            | AppError::WrongBookingState(_) => StatusCode::CONFLICT,
+            AppError::TooManySeats { .. } => StatusCode::BAD_REQUEST,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Unreachable => StatusCode::BAD_GATEWAY,
         }
+    }
+}
+
+/// "seat C7 was" / "seats C7 and C8 were" / "seats C7, C8 and C9 were".
+fn seats_phrase(seats: &[String]) -> String {
+    match seats {
+        [] => "those seats were".to_owned(),
+        [one] => format!("seat {one} was"),
+        [init @ .., last] => format!("seats {} and {last} were", init.join(", ")),
     }
 }
 
@@ -57,5 +91,17 @@ impl FromServerFnError for AppError {
                 AppError::Internal
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn taken_seats_are_named_in_plain_english() {
+        let taken = |seats: &[&str]| AppError::SeatsTaken { seats: seats.iter().map(|s| s.to_string()).collect() }.to_string();
+        assert_eq!(taken(&["C7"]), "Sorry, seat C7 was just taken by someone else.");
+        assert_eq!(taken(&["C7", "C8", "C9"]), "Sorry, seats C7, C8 and C9 were just taken by someone else.");
     }
 }

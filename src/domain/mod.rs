@@ -1,6 +1,13 @@
 //! Types shared by the server and the browser, and the parsing of user input into them.
 //! A value of these types is valid by construction: parse, don't validate.
 
+pub mod best_available;
+pub mod booking;
+pub mod layout;
+pub mod new_show;
 pub mod show;
 
+pub use booking::{BookedSeat, Booking, BookingFailure, BookingStatus, IdempotencyKey, Seat, SeatMap, SeatRequest, SeatStatus};
+pub use layout::{Layout, LayoutSpec, SeatCategory};
+pub use new_show::{NewShow, NewShowSpec};
 pub use show::{ShowKind, ShowSearch, ShowStatus, ShowSummary};

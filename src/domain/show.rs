@@ -43,6 +43,11 @@ pub struct ShowSummary {
     pub destination: Option<String>,
     pub starts_at: DateTime<Utc>,
     pub status: ShowStatus,
+    /// Seats that can be sold at all (blocked seats excluded).
+    pub total_seats: i64,
+    pub available_seats: i64,
+    /// The cheapest category; None for a show without seats.
+    pub min_price_cents: Option<i64>,
 }
 
 impl ShowSummary {
@@ -113,6 +118,9 @@ mod tests {
             destination: Some("Goa".into()),
             starts_at: Utc.with_ymd_and_hms(2026, 12, 5, 19, 30, 0).unwrap(),
             status: ShowStatus::OnSale,
+            total_seats: 40,
+            available_seats: 12,
+            min_price_cents: Some(1500),
         }
     }
 

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use leptos::config::LeptosOptions;
 
+use crate::service::bookings::BookingRules;
+
 const AFTER_HELP: &str = "\
 Every option can also be set with the environment variable shown beside it.
 Logging is set with RUST_LOG (default: info), e.g. RUST_LOG=boxoffice=debug,tower_http=debug.
@@ -51,9 +53,22 @@ pub struct Settings {
     /// Most database connections this instance opens.
     #[arg(long, env = "BOXOFFICE_DB_MAX_CONNECTIONS", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
     pub db_max_connections: u32,
+
+    /// How long a hold keeps seats for a customer before they go back on sale, in seconds
+    /// (a show may set its own).
+    #[arg(long, env = "BOXOFFICE_HOLD_SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..=3600), global = true)]
+    pub hold_seconds: u32,
+
+    /// Most seats one booking may take.
+    #[arg(long, env = "BOXOFFICE_MAX_SEATS_PER_BOOKING", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100), global = true)]
+    pub max_seats_per_booking: u16,
 }
 
 impl Settings {
+    pub fn booking_rules(&self) -> BookingRules {
+        BookingRules { hold_seconds: self.hold_seconds, max_seats_per_booking: self.max_seats_per_booking }
+    }
+
     /// Leptos's own options, built from ours rather than read from a file, so the server runs
     /// the same under cargo-leptos, from the release binary, and inside tests.
     pub fn leptos_options(&self) -> LeptosOptions {
@@ -100,6 +115,8 @@ mod tests {
             "LEPTOS_SITE_ADDR",
             "LEPTOS_SITE_ROOT",
             "BOXOFFICE_DB_MAX_CONNECTIONS",
+            "BOXOFFICE_HOLD_SECONDS",
+            "BOXOFFICE_MAX_SEATS_PER_BOOKING",
             "RUST_LOG",
         ] {
             assert!(help.contains(var), "--help does not mention {var}:\n{help}");

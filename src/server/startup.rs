@@ -20,6 +20,10 @@ use tracing::Level;
 use super::database::Database;
 use super::{Cli, Command, Settings, health};
 use crate::app::{App, shell};
+use crate::service::bookings;
+
+/// How often each instance looks for holds that ran out.
+const EXPIRY_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
@@ -109,6 +113,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let database = Database::open(settings).await?;
     database.migrate().await?;
+    // Releases expired holds promptly; correctness does not depend on it (an expired hold is
+    // claimable anyway), and running it on every instance is safe (SKIP LOCKED).
+    let expiry_worker = tokio::spawn(bookings::run_expiry_worker(database.pool.clone(), EXPIRY_INTERVAL));
     let app = Application::build(settings, database.pool.clone()).await?;
     let addr = app.local_addr();
     println!("\nBox Office is running at http://{addr}");
@@ -119,6 +126,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
 
     let served = app.run_until(shutdown_signal()).await;
     tracing::info!("web server stopped; closing the database");
+    expiry_worker.abort();
     database.close().await;
     served.context("serving HTTP")
 }

@@ -2,6 +2,7 @@
 //! transaction of Box Office lives under this module.
 
 pub mod admin;
+pub mod bookings;
 pub mod error;
 pub mod health;
 pub mod shows;

@@ -109,9 +109,14 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with_connections(10).await
+    }
+
+    /// With a bigger pool, for tests that race many clients.
+    pub async fn spawn_with_connections(connections: u32) -> Self {
         let db = TestDatabase::create().await;
         let pool = PgPoolOptions::new()
-            .max_connections(10)
+            .max_connections(connections)
             .connect_with(db.options.clone())
             .await
             .expect("connecting to the test database");

@@ -1,0 +1,193 @@
+//! Seats, bookings and what a customer asks for, as the browser and the server exchange them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::show::{ShowKind, ShowStatus};
+use super::layout::SeatCategory;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "seat_status", rename_all = "SCREAMING_SNAKE_CASE"))]
+pub enum SeatStatus {
+    Available,
+    Held,
+    Booked,
+    Blocked,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "booking_status", rename_all = "SCREAMING_SNAKE_CASE"))]
+pub enum BookingStatus {
+    /// Holding its seats until `hold_expires_at`.
+    Pending,
+    Confirmed,
+    /// The hold ran out before it was confirmed.
+    Expired,
+    /// It could not get its seats; `failure_reason` says why.
+    Failed,
+    Cancelled,
+}
+
+/// One seat on the seat map, with its status as a customer should read it (an expired hold
+/// reads as available).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Seat {
+    pub seat_id: i32,
+    pub row_label: String,
+    pub number: i32,
+    pub label: String,
+    pub grid_row: i16,
+    pub grid_col: i16,
+    pub category: String,
+    pub status: SeatStatus,
+}
+
+/// A show with everything needed to draw and price its seat map.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeatMap {
+    pub show_id: i64,
+    pub kind: ShowKind,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub status: ShowStatus,
+    pub categories: Vec<SeatCategory>,
+    pub seats: Vec<Seat>,
+}
+
+/// A seat as a booking refers to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookedSeat {
+    pub seat_id: i32,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Booking {
+    pub id: i64,
+    pub show_id: i64,
+    pub user_id: i64,
+    pub status: BookingStatus,
+    pub seats: Vec<BookedSeat>,
+    pub total_cents: i64,
+    pub hold_expires_at: Option<DateTime<Utc>>,
+    /// Set when the status is FAILED.
+    pub failure: Option<BookingFailure>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Booking {
+    /// A failed booking as the error its caller should see; any other booking as it is.
+    pub fn succeeded(self) -> Result<Self, AppError> {
+        match self.failure {
+            Some(failure) => Err(failure.into()),
+            None => Ok(self),
+        }
+    }
+}
+
+/// Why a booking could not get its seats. Stored with the booking, so replaying the request
+/// gives the same answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BookingFailure {
+    SeatsTaken { seats: Vec<String> },
+    NotEnoughSeats { requested: u16, available: u32 },
+}
+
+impl From<BookingFailure> for AppError {
+    fn from(failure: BookingFailure) -> Self {
+        match failure {
+            BookingFailure::SeatsTaken { seats } => AppError::SeatsTaken { seats },
+            BookingFailure::NotEnoughSeats { requested, available } => AppError::NotEnoughSeats { requested, available },
+        }
+    }
+}
+
+/// Which seats a customer wants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SeatRequest {
+    /// These seats, all or nothing.
+    Seats(Vec<i32>),
+    /// The best `count` seats the show has, optionally in one category.
+    BestAvailable { count: u16, category: Option<String> },
+}
+
+impl SeatRequest {
+    /// Checks the request against the per-booking limit; seat ids come back sorted and unique.
+    pub fn parse(self, max_seats: u16) -> Result<Self, AppError> {
+        let count = match &self {
+            SeatRequest::Seats(ids) => ids.len(),
+            SeatRequest::BestAvailable { count, .. } => usize::from(*count),
+        };
+        if count == 0 {
+            return Err(AppError::invalid("seats", "Choose at least one seat."));
+        }
+        if count > usize::from(max_seats) {
+            return Err(AppError::TooManySeats { max: max_seats });
+        }
+        match self {
+            SeatRequest::Seats(mut ids) => {
+                ids.sort_unstable();
+                let before = ids.len();
+                ids.dedup();
+                if ids.len() != before {
+                    return Err(AppError::invalid("seats", "The same seat was chosen twice."));
+                }
+                if ids.iter().any(|&id| id < 1) {
+                    return Err(AppError::invalid("seats", "A seat id is a positive number."));
+                }
+                Ok(SeatRequest::Seats(ids))
+            }
+            SeatRequest::BestAvailable { count, category } => Ok(SeatRequest::BestAvailable {
+                count,
+                category: category.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()),
+            }),
+        }
+    }
+}
+
+/// Names one attempt at a booking, so retrying it never books twice. The browser makes one
+/// per checkout; REST clients send `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(key: &str) -> Result<Self, AppError> {
+        let key = key.trim();
+        if key.is_empty() || key.len() > 200 || !key.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(AppError::invalid("idempotency_key", "An idempotency key is 1 to 200 visible ASCII characters."));
+        }
+        Ok(Self(key.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seat_requests_are_sorted_and_limited() {
+        assert_eq!(SeatRequest::Seats(vec![5, 2]).parse(10).unwrap(), SeatRequest::Seats(vec![2, 5]));
+        assert_eq!(SeatRequest::Seats(vec![1; 11]).parse(10).unwrap_err(), AppError::TooManySeats { max: 10 });
+        assert!(matches!(SeatRequest::Seats(vec![3, 3]).parse(10), Err(AppError::InvalidInput { .. })));
+        assert!(matches!(SeatRequest::Seats(vec![]).parse(10), Err(AppError::InvalidInput { .. })));
+        assert!(matches!(SeatRequest::BestAvailable { count: 0, category: None }.parse(10), Err(AppError::InvalidInput { .. })));
+    }
+
+    #[test]
+    fn idempotency_keys_are_visible_ascii() {
+        assert!(IdempotencyKey::parse("checkout-7f3a").is_ok());
+        assert!(IdempotencyKey::parse("").is_err());
+        assert!(IdempotencyKey::parse("has space").is_err());
+        assert!(IdempotencyKey::parse(&"k".repeat(201)).is_err());
+    }
+}

@@ -1,0 +1,504 @@
+//! Holding, confirming and cancelling seats. Every operation is one SQL statement, so it is
+//! atomic without a client-side transaction and costs one round trip. Seats are always locked
+//! in seat-id order (after the booking row, when there is one), so two requests never deadlock
+//! each other; PostgreSQL's deadlock and serialization errors are retried all the same.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use sqlx::{PgPool, Row};
+
+use super::error::{ServiceError, retrying};
+use super::shows;
+use crate::domain::best_available::{self, NotEnough};
+use crate::domain::{BookedSeat, Booking, BookingFailure, BookingStatus, IdempotencyKey, SeatRequest, ShowStatus};
+use crate::error::AppError;
+
+/// The booking rules an instance runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookingRules {
+    /// How long a hold lasts unless the show sets its own.
+    pub hold_seconds: u32,
+    pub max_seats_per_booking: u16,
+}
+
+impl Default for BookingRules {
+    fn default() -> Self {
+        Self { hold_seconds: 120, max_seats_per_booking: 10 }
+    }
+}
+
+/// Hold the seats until the hold expires, or book them at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commitment {
+    Hold,
+    BookNow,
+}
+
+/// A request for seats from one customer.
+#[derive(Debug, Clone)]
+pub struct SeatOrder {
+    pub show_id: i64,
+    pub user_id: i64,
+    pub seats: SeatRequest,
+    pub commitment: Commitment,
+    pub idempotency_key: Option<IdempotencyKey>,
+}
+
+/// How often "best available" picks again after someone took the seats it chose. Each retry
+/// spreads wider over equally good seats, so a crowd asking at once converges quickly.
+const BEST_AVAILABLE_ATTEMPTS: u32 = 12;
+
+/// Claims the seats of `order`: all or nothing. A booking that could not get its seats is
+/// recorded as FAILED and returned as such (see [`Booking::succeeded`]); replaying the same
+/// idempotency key returns the first booking, whatever it was.
+#[tracing::instrument(skip(pool, rules), fields(show_id = order.show_id, user_id = order.user_id))]
+pub async fn order_seats(pool: &PgPool, rules: &BookingRules, order: SeatOrder) -> Result<Booking, ServiceError> {
+    let request = order.seats.clone().parse(rules.max_seats_per_booking)?;
+    if let Some(key) = &order.idempotency_key {
+        if let Some(first) = find_by_key(pool, order.user_id, key).await? {
+            return Ok(first);
+        }
+    }
+    match request {
+        SeatRequest::Seats(seat_ids) => retrying(|| claim(pool, rules, &order, &seat_ids, true)).await,
+        SeatRequest::BestAvailable { count, category } => {
+            for attempt in 1..=BEST_AVAILABLE_ATTEMPTS {
+                let map = shows::seat_map(pool, order.show_id).await?;
+                ensure_selling(map.status, map.starts_at)?;
+                if let Some(wanted) = &category {
+                    if !map.categories.iter().any(|c| &c.code == wanted) {
+                        return Err(AppError::invalid("category", format!("This show has no seat category “{wanted}”.")).into());
+                    }
+                }
+                let variant = if attempt == 1 { 0 } else { rand::random_range(0..2usize.pow(attempt.min(10))) };
+                let seat_ids = match best_available::choose(&map.seats, &map.categories, usize::from(count), category.as_deref(), variant) {
+                    Ok(ids) => ids,
+                    Err(NotEnough { available }) => {
+                        let failure = BookingFailure::NotEnoughSeats { requested: count, available };
+                        return retrying(|| record_failure(pool, &order, &failure)).await;
+                    }
+                };
+                // Only the last attempt records a failure; earlier ones just pick again.
+                let last = attempt == BEST_AVAILABLE_ATTEMPTS;
+                let booking = retrying(|| claim(pool, rules, &order, &seat_ids, last)).await?;
+                if booking.status != BookingStatus::Failed || last {
+                    return Ok(booking);
+                }
+            }
+            unreachable!("the last attempt always returns")
+        }
+    }
+}
+
+/// The single statement that claims seats. `record_failure` = false leaves no trace when the
+/// seats are taken (and returns a FAILED booking with id 0, never stored).
+async fn claim(
+    pool: &PgPool,
+    rules: &BookingRules,
+    order: &SeatOrder,
+    seat_ids: &[i32],
+    record_failure: bool,
+) -> Result<Booking, ServiceError> {
+    let row = sqlx::query(
+        r#"
+        WITH show AS (
+            SELECT status, starts_at,
+                   now() + make_interval(secs => COALESCE(hold_seconds, $4)) AS hold_until
+            FROM shows WHERE id = $1
+        ),
+        locked AS (
+            SELECT s.seat_id, s.label, s.category,
+                   (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until < now())) AS free
+            FROM seats s
+            WHERE s.show_id = $1 AND s.seat_id = ANY($3)
+              AND EXISTS (SELECT 1 FROM show WHERE status = 'ON_SALE' AND starts_at > now())
+            ORDER BY s.seat_id
+            FOR UPDATE
+        ),
+        verdict AS (
+            SELECT count(*) AS found, coalesce(bool_and(free), false) AS all_free FROM locked
+        ),
+        booking AS (
+            INSERT INTO bookings (show_id, user_id, status, seat_ids, total_cents, hold_expires_at, idempotency_key, failure)
+            SELECT $1, $2,
+                   CASE WHEN NOT v.all_free THEN 'FAILED'
+                        WHEN $6 THEN 'CONFIRMED'
+                        ELSE 'PENDING' END::booking_status,
+                   $3,
+                   (SELECT coalesce(sum(c.price_cents), 0) FROM locked l
+                      JOIN seat_categories c ON c.show_id = $1 AND c.code = l.category),
+                   CASE WHEN v.all_free AND NOT $6 THEN sh.hold_until END,
+                   $5,
+                   CASE WHEN NOT v.all_free THEN jsonb_build_object('SeatsTaken', jsonb_build_object('seats',
+                        (SELECT jsonb_agg(label ORDER BY seat_id) FROM locked WHERE NOT free))) END
+            FROM verdict v, show sh
+            WHERE v.found = cardinality($3) AND (v.all_free OR $7)
+            ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING id, status, total_cents, hold_expires_at, created_at
+        ),
+        claimed AS (
+            UPDATE seats s
+            SET status = CASE WHEN $6 THEN 'BOOKED' ELSE 'HELD' END::seat_status,
+                booking_id = b.id,
+                held_until = b.hold_expires_at
+            FROM booking b, locked l
+            WHERE b.status <> 'FAILED' AND s.show_id = $1 AND s.seat_id = l.seat_id
+            RETURNING s.seat_id
+        ),
+        event AS (
+            INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids)
+            SELECT $1, b.id, NULL, b.status, $3 FROM booking b
+        )
+        SELECT sh.status AS show_status, sh.starts_at AS show_starts_at,
+               v.found, v.all_free,
+               b.id, b.status, b.total_cents, b.hold_expires_at, b.created_at,
+               (SELECT count(*) FROM claimed) AS claimed,
+               ARRAY(SELECT label FROM locked WHERE NOT free ORDER BY seat_id) AS taken,
+               ARRAY(SELECT label FROM locked ORDER BY seat_id) AS labels
+        FROM (SELECT 1) AS one
+        LEFT JOIN show sh ON true
+        LEFT JOIN verdict v ON true
+        LEFT JOIN booking b ON true
+        "#,
+    )
+    .bind(order.show_id)
+    .bind(order.user_id)
+    .bind(seat_ids)
+    .bind(rules.hold_seconds as f64)
+    .bind(order.idempotency_key.as_ref().map(IdempotencyKey::as_str))
+    .bind(order.commitment == Commitment::BookNow)
+    .bind(record_failure)
+    .fetch_one(pool)
+    .await?;
+
+    let show_status: Option<ShowStatus> = row.try_get("show_status")?;
+    let starts_at: Option<DateTime<Utc>> = row.try_get("show_starts_at")?;
+    let (Some(show_status), Some(starts_at)) = (show_status, starts_at) else {
+        return Err(AppError::ShowNotFound.into());
+    };
+    ensure_selling(show_status, starts_at)?;
+    let found: i64 = row.try_get("found")?;
+    if found != seat_ids.len() as i64 {
+        return Err(AppError::invalid("seats", "Some of the chosen seats do not exist in this show.").into());
+    }
+
+    let taken: Vec<String> = row.try_get("taken")?;
+    let Some(id) = row.try_get::<Option<i64>, _>("id")? else {
+        if !taken.is_empty() && !record_failure {
+            // Not recorded: the caller picks again.
+            return Ok(unrecorded_failure(order, seat_ids, taken));
+        }
+        // Nothing inserted though the seats were there: the idempotency key was used by a
+        // concurrent request, which is the first answer.
+        let key = order.idempotency_key.as_ref().expect("only a key conflict inserts nothing");
+        return find_by_key(pool, order.user_id, key)
+            .await?
+            .ok_or_else(|| ServiceError::Rejected(AppError::Internal));
+    };
+
+    let status: BookingStatus = row.try_get("status")?;
+    let labels: Vec<String> = row.try_get("labels")?;
+    let claimed: i64 = row.try_get("claimed")?;
+    debug_assert!(status == BookingStatus::Failed || claimed == seat_ids.len() as i64);
+    Ok(Booking {
+        id,
+        show_id: order.show_id,
+        user_id: order.user_id,
+        status,
+        seats: booked_seats(seat_ids, labels),
+        total_cents: row.try_get("total_cents")?,
+        hold_expires_at: row.try_get("hold_expires_at")?,
+        failure: (status == BookingStatus::Failed).then_some(BookingFailure::SeatsTaken { seats: taken }),
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn unrecorded_failure(order: &SeatOrder, seat_ids: &[i32], taken: Vec<String>) -> Booking {
+    Booking {
+        id: 0,
+        show_id: order.show_id,
+        user_id: order.user_id,
+        status: BookingStatus::Failed,
+        seats: seat_ids.iter().map(|&seat_id| BookedSeat { seat_id, label: String::new() }).collect(),
+        total_cents: 0,
+        hold_expires_at: None,
+        failure: Some(BookingFailure::SeatsTaken { seats: taken }),
+        created_at: Utc::now(),
+    }
+}
+
+/// Records a booking that failed before it could claim anything (e.g. not enough seats).
+async fn record_failure(pool: &PgPool, order: &SeatOrder, failure: &BookingFailure) -> Result<Booking, ServiceError> {
+    let inserted: Option<i64> = sqlx::query_scalar(
+        r#"
+        WITH booking AS (
+            INSERT INTO bookings (show_id, user_id, status, seat_ids, total_cents, idempotency_key, failure)
+            VALUES ($1, $2, 'FAILED', '{}', 0, $3, $4)
+            ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING id
+        ),
+        event AS (
+            INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids)
+            SELECT $1, id, NULL, 'FAILED', '{}' FROM booking
+        )
+        SELECT id FROM booking
+        "#,
+    )
+    .bind(order.show_id)
+    .bind(order.user_id)
+    .bind(order.idempotency_key.as_ref().map(IdempotencyKey::as_str))
+    .bind(Json(failure))
+    .fetch_optional(pool)
+    .await?;
+    match inserted {
+        Some(id) => get(pool, id, order.user_id).await,
+        None => {
+            let key = order.idempotency_key.as_ref().expect("only a key conflict inserts nothing");
+            find_by_key(pool, order.user_id, key).await?.ok_or(ServiceError::Rejected(AppError::Internal))
+        }
+    }
+}
+
+fn ensure_selling(status: ShowStatus, starts_at: DateTime<Utc>) -> Result<(), AppError> {
+    match status {
+        ShowStatus::Cancelled => Err(AppError::ShowCancelled),
+        ShowStatus::OnSale if starts_at <= Utc::now() => Err(AppError::ShowStarted),
+        ShowStatus::OnSale => Ok(()),
+    }
+}
+
+/// Confirms a hold (payment is taken elsewhere). Succeeds only while the hold is unexpired and
+/// still owns every seat; otherwise the booking becomes EXPIRED, its seats are released, and the
+/// caller gets `HoldExpired`.
+#[tracing::instrument(skip(pool))]
+pub async fn confirm(pool: &PgPool, booking_id: i64, user_id: i64) -> Result<Booking, ServiceError> {
+    let (before, after) = retrying(|| async {
+        let row = sqlx::query(
+            r#"
+            WITH b AS (
+                SELECT id, show_id, status, seat_ids, hold_expires_at
+                FROM bookings WHERE id = $1 AND user_id = $2
+                FOR UPDATE
+            ),
+            locked AS (
+                SELECT s.seat_id, s.booking_id, s.status
+                FROM seats s, b
+                WHERE s.show_id = b.show_id AND s.seat_id = ANY(b.seat_ids)
+                ORDER BY s.seat_id
+                FOR UPDATE OF s
+            ),
+            verdict AS (
+                SELECT b.status = 'PENDING' AS was_pending,
+                       b.status = 'PENDING' AND b.hold_expires_at > now()
+                       AND (SELECT count(*) FROM locked l WHERE l.booking_id = b.id AND l.status = 'HELD')
+                           = cardinality(b.seat_ids) AS ok
+                FROM b
+            ),
+            seats_done AS (
+                UPDATE seats s
+                SET status = CASE WHEN v.ok THEN 'BOOKED' ELSE 'AVAILABLE' END::seat_status,
+                    held_until = NULL,
+                    booking_id = CASE WHEN v.ok THEN s.booking_id END
+                FROM b, verdict v, locked l
+                WHERE v.was_pending AND s.show_id = b.show_id AND s.seat_id = l.seat_id
+                  AND l.booking_id = b.id AND l.status = 'HELD'
+                RETURNING s.seat_id
+            ),
+            updated AS (
+                UPDATE bookings x
+                SET status = CASE WHEN v.ok THEN 'CONFIRMED' ELSE 'EXPIRED' END::booking_status, updated_at = now()
+                FROM verdict v
+                WHERE x.id = $1 AND v.was_pending
+                RETURNING x.id, x.status
+            ),
+            event AS (
+                INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids, detail)
+                SELECT b.show_id, u.id, 'PENDING', u.status, b.seat_ids,
+                       CASE WHEN u.status = 'EXPIRED' THEN 'confirm after the hold ran out' END
+                FROM updated u, b
+            )
+            SELECT b.status AS before, (SELECT status FROM updated) AS after FROM b
+            "#,
+        )
+        .bind(booking_id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?;
+        let Some(row) = row else { return Err(AppError::BookingNotFound.into()) };
+        Ok((row.try_get::<BookingStatus, _>("before")?, row.try_get::<Option<BookingStatus>, _>("after")?))
+    })
+    .await?;
+
+    match (before, after) {
+        (_, Some(BookingStatus::Confirmed)) | (BookingStatus::Confirmed, None) => get(pool, booking_id, user_id).await,
+        (_, Some(_)) | (BookingStatus::Expired, None) => Err(AppError::HoldExpired.into()),
+        (BookingStatus::Cancelled, None) => Err(AppError::WrongBookingState("This booking was cancelled.".into()).into()),
+        (BookingStatus::Failed, None) => Err(AppError::WrongBookingState("This booking did not get its seats, so there is nothing to confirm.".into()).into()),
+        (BookingStatus::Pending, None) => unreachable!("a pending booking is always updated"),
+    }
+}
+
+/// Cancels a pending or confirmed booking before its show starts; its seats go back on sale.
+#[tracing::instrument(skip(pool))]
+pub async fn cancel(pool: &PgPool, booking_id: i64, user_id: i64) -> Result<Booking, ServiceError> {
+    let (before, upcoming, cancelled) = retrying(|| async {
+        let row = sqlx::query(
+            r#"
+            WITH b AS (
+                SELECT x.id, x.show_id, x.status, x.seat_ids, sh.starts_at > now() AS upcoming
+                FROM bookings x JOIN shows sh ON sh.id = x.show_id
+                WHERE x.id = $1 AND x.user_id = $2
+                FOR UPDATE OF x
+            ),
+            verdict AS (SELECT status IN ('PENDING', 'CONFIRMED') AND upcoming AS ok FROM b),
+            locked AS (
+                SELECT s.seat_id FROM seats s, b, verdict v
+                WHERE v.ok AND s.show_id = b.show_id AND s.booking_id = b.id
+                ORDER BY s.seat_id
+                FOR UPDATE OF s
+            ),
+            released AS (
+                UPDATE seats s SET status = 'AVAILABLE', booking_id = NULL, held_until = NULL
+                FROM b, locked l
+                WHERE s.show_id = b.show_id AND s.seat_id = l.seat_id AND s.booking_id = b.id
+                RETURNING s.seat_id
+            ),
+            updated AS (
+                UPDATE bookings x SET status = 'CANCELLED', updated_at = now()
+                FROM verdict v WHERE v.ok AND x.id = $1
+                RETURNING x.id
+            ),
+            event AS (
+                INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids)
+                SELECT b.show_id, b.id, b.status, 'CANCELLED', b.seat_ids FROM b, updated
+            )
+            SELECT b.status, b.upcoming, (SELECT count(*) FROM updated) > 0 AS cancelled FROM b
+            "#,
+        )
+        .bind(booking_id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?;
+        let Some(row) = row else { return Err(AppError::BookingNotFound.into()) };
+        Ok((row.try_get::<BookingStatus, _>("status")?, row.try_get::<bool, _>("upcoming")?, row.try_get::<bool, _>("cancelled")?))
+    })
+    .await?;
+
+    if cancelled {
+        return get(pool, booking_id, user_id).await;
+    }
+    Err(match before {
+        BookingStatus::Pending | BookingStatus::Confirmed if !upcoming => AppError::ShowStarted,
+        BookingStatus::Cancelled => AppError::WrongBookingState("This booking is already cancelled.".into()),
+        _ => AppError::WrongBookingState("Only a held or confirmed booking can be cancelled.".into()),
+    }
+    .into())
+}
+
+/// Releases holds that ran out, at most `limit` bookings per call. Several instances can run
+/// this at once: each takes bookings nobody else has locked (`SKIP LOCKED`).
+pub async fn expire_due_holds(pool: &PgPool, limit: i64) -> Result<u64, ServiceError> {
+    retrying(|| async {
+        let expired: i64 = sqlx::query_scalar(
+            r#"
+            WITH due AS (
+                SELECT id, show_id, seat_ids FROM bookings
+                WHERE status = 'PENDING' AND hold_expires_at < now()
+                ORDER BY hold_expires_at
+                LIMIT $1
+                FOR UPDATE SKIP LOCKED
+            ),
+            locked AS (
+                SELECT s.show_id, s.seat_id FROM seats s JOIN due d ON s.booking_id = d.id
+                ORDER BY s.show_id, s.seat_id
+                FOR UPDATE OF s
+            ),
+            released AS (
+                UPDATE seats s SET status = 'AVAILABLE', booking_id = NULL, held_until = NULL
+                FROM locked l
+                WHERE s.show_id = l.show_id AND s.seat_id = l.seat_id
+                  AND s.booking_id IN (SELECT id FROM due) AND s.status = 'HELD'
+                RETURNING s.seat_id
+            ),
+            updated AS (
+                UPDATE bookings x SET status = 'EXPIRED', updated_at = now()
+                FROM due WHERE x.id = due.id
+                RETURNING x.id, x.show_id, x.seat_ids
+            ),
+            event AS (
+                INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids, detail)
+                SELECT show_id, id, 'PENDING', 'EXPIRED', seat_ids, 'hold ran out' FROM updated
+            )
+            SELECT count(*) FROM updated
+            "#,
+        )
+        .bind(limit)
+        .fetch_one(pool)
+        .await?;
+        Ok(expired as u64)
+    })
+    .await
+}
+
+/// Runs [`expire_due_holds`] every `interval` until the pool is closed.
+pub async fn run_expiry_worker(pool: PgPool, interval: std::time::Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !pool.is_closed() {
+        ticker.tick().await;
+        match expire_due_holds(&pool, 1000).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "released expired holds"),
+            Err(e) if pool.is_closed() => tracing::debug!(error = %e, "expiry worker stopping"),
+            Err(e) => tracing::warn!(error = %e, "expiry worker pass failed"),
+        }
+    }
+}
+
+const BOOKING_COLUMNS: &str = r#"
+    b.id, b.show_id, b.user_id,
+    CASE WHEN b.status = 'PENDING' AND b.hold_expires_at < now() THEN 'EXPIRED' ELSE b.status END AS status,
+    b.seat_ids, b.total_cents, b.hold_expires_at, b.failure, b.created_at,
+    ARRAY(SELECT s.label FROM seats s WHERE s.show_id = b.show_id AND s.seat_id = ANY(b.seat_ids) ORDER BY s.seat_id) AS labels
+"#;
+
+/// One of the user's bookings. Another user's booking is "not found", never shown.
+pub async fn get(pool: &PgPool, booking_id: i64, user_id: i64) -> Result<Booking, ServiceError> {
+    let sql = format!("SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.id = $1 AND b.user_id = $2");
+    let row = sqlx::query(&sql).bind(booking_id).bind(user_id).fetch_optional(pool).await?;
+    row.as_ref().map(booking_from_row).transpose()?.ok_or(AppError::BookingNotFound.into())
+}
+
+/// The user's bookings, newest first.
+pub async fn list_for_user(pool: &PgPool, user_id: i64) -> Result<Vec<Booking>, ServiceError> {
+    let sql = format!("SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.user_id = $1 ORDER BY b.created_at DESC, b.id DESC LIMIT 200");
+    let rows = sqlx::query(&sql).bind(user_id).fetch_all(pool).await?;
+    Ok(rows.iter().map(booking_from_row).collect::<Result<_, _>>()?)
+}
+
+async fn find_by_key(pool: &PgPool, user_id: i64, key: &IdempotencyKey) -> Result<Option<Booking>, ServiceError> {
+    let sql = format!("SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.user_id = $1 AND b.idempotency_key = $2");
+    let row = sqlx::query(&sql).bind(user_id).bind(key.as_str()).fetch_optional(pool).await?;
+    Ok(row.as_ref().map(booking_from_row).transpose()?)
+}
+
+fn booking_from_row(row: &sqlx::postgres::PgRow) -> Result<Booking, sqlx::Error> {
+    let seat_ids: Vec<i32> = row.try_get("seat_ids")?;
+    let labels: Vec<String> = row.try_get("labels")?;
+    let failure: Option<Json<BookingFailure>> = row.try_get("failure")?;
+    Ok(Booking {
+        id: row.try_get("id")?,
+        show_id: row.try_get("show_id")?,
+        user_id: row.try_get("user_id")?,
+        status: row.try_get("status")?,
+        seats: booked_seats(&seat_ids, labels),
+        total_cents: row.try_get("total_cents")?,
+        hold_expires_at: row.try_get("hold_expires_at")?,
+        failure: failure.map(|Json(f)| f),
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn booked_seats(seat_ids: &[i32], labels: Vec<String>) -> Vec<BookedSeat> {
+    seat_ids.iter().zip(labels).map(|(&seat_id, label)| BookedSeat { seat_id, label }).collect()
+}

@@ -1,0 +1,363 @@
+//! The booking engine against a real PostgreSQL: races, expiry, idempotency, refusals.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use boxoffice::domain::{BookingStatus, IdempotencyKey, SeatRequest};
+use boxoffice::error::AppError;
+use boxoffice::service::bookings::{self, BookingRules, Commitment, SeatOrder};
+use rand::Rng;
+use sqlx::PgPool;
+
+use crate::booking_world::{assert_invariants, create_show, create_users, hall, raw_statuses, rules};
+use crate::helpers::TestApp;
+
+fn order(show_id: i64, user_id: i64, seats: SeatRequest, commitment: Commitment) -> SeatOrder {
+    SeatOrder { show_id, user_id, seats, commitment, idempotency_key: None }
+}
+
+async fn hold(pool: &PgPool, rules: &BookingRules, show_id: i64, user_id: i64, seats: &[i32]) -> Result<boxoffice::domain::Booking, AppError> {
+    let booking = bookings::order_seats(pool, rules, order(show_id, user_id, SeatRequest::Seats(seats.to_vec()), Commitment::Hold)).await?;
+    booking.succeeded()
+}
+
+#[tokio::test]
+async fn hot_seat_200_racers_exactly_one_wins() {
+    let app = TestApp::spawn_with_connections(60).await;
+    let show = create_show(&app.pool, &hall(2, 10)).await;
+    let users = create_users(&app.pool, 200).await;
+    let rules = Arc::new(rules(120));
+
+    let racers: Vec<_> = users
+        .into_iter()
+        .map(|user| {
+            let (pool, rules) = (app.pool.clone(), rules.clone());
+            tokio::spawn(async move { hold(&pool, &rules, show, user, &[1, 2]).await })
+        })
+        .collect();
+    let mut winners = 0;
+    for racer in racers {
+        match racer.await.unwrap() {
+            Ok(booking) => {
+                winners += 1;
+                assert_eq!(booking.status, BookingStatus::Pending);
+            }
+            Err(AppError::SeatsTaken { seats }) => assert_eq!(seats, vec!["A1", "A2"]),
+            Err(other) => panic!("a racer got {other:?} instead of a clean refusal"),
+        }
+    }
+    assert_eq!(winners, 1);
+    let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings WHERE status = 'FAILED'").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(failed, 199, "every refusal is recorded as a FAILED booking");
+    assert_invariants(&app.pool).await;
+}
+
+#[tokio::test]
+async fn chaos_500_customers_hold_confirm_cancel_and_expire() {
+    let app = TestApp::spawn_with_connections(60).await;
+    let show = create_show(&app.pool, &hall(10, 10)).await;
+    let users = create_users(&app.pool, 500).await;
+    let rules = Arc::new(rules(1));
+    let worker = tokio::spawn(bookings::run_expiry_worker(app.pool.clone(), Duration::from_millis(100)));
+
+    let customers: Vec<_> = users
+        .into_iter()
+        .map(|user| {
+            let (pool, rules) = (app.pool.clone(), rules.clone());
+            tokio::spawn(async move {
+                let (seats, action, pause) = {
+                    let mut rng = rand::rng();
+                    let count = rng.random_range(1..=4);
+                    let seats: HashSet<i32> = (0..count).map(|_| rng.random_range(1..=100)).collect();
+                    (seats.into_iter().collect::<Vec<_>>(), rng.random_range(0..3), rng.random_range(0..1500))
+                };
+                let booking = match hold(&pool, &rules, show, user, &seats).await {
+                    Ok(booking) => booking,
+                    Err(AppError::SeatsTaken { .. }) => return,
+                    Err(other) => panic!("hold failed with {other:?}"),
+                };
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+                match action {
+                    0 => match bookings::confirm(&pool, booking.id, user).await {
+                        Ok(confirmed) => assert_eq!(confirmed.status, BookingStatus::Confirmed),
+                        Err(ServiceRejected(AppError::HoldExpired)) => {}
+                        Err(other) => panic!("confirm failed with {other:?}"),
+                    },
+                    1 => match bookings::cancel(&pool, booking.id, user).await {
+                        Ok(cancelled) => assert_eq!(cancelled.status, BookingStatus::Cancelled),
+                        // The hold ran out first and the worker expired it.
+                        Err(ServiceRejected(AppError::WrongBookingState(_))) => {}
+                        Err(other) => panic!("cancel failed with {other:?}"),
+                    },
+                    _ => {} // walk away and let the hold expire
+                }
+            })
+        })
+        .collect();
+    for customer in customers {
+        customer.await.expect("a customer task panicked");
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    bookings::expire_due_holds(&app.pool, 10_000).await.unwrap();
+    worker.abort();
+
+    assert_invariants(&app.pool).await;
+    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings WHERE status = 'PENDING'").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(pending, 0, "every hold has been confirmed, cancelled or expired");
+    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM seats WHERE status = 'HELD'").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(held, 0);
+}
+
+use boxoffice::service::ServiceError::Rejected as ServiceRejected;
+
+#[tokio::test]
+async fn sell_out_by_count_never_oversells_and_seats_parties_together() {
+    let app = TestApp::spawn_with_connections(60).await;
+    let show = create_show(&app.pool, &hall(10, 20)).await;
+    let users = create_users(&app.pool, 300).await;
+    let rules = Arc::new(rules(120));
+
+    let buyers: Vec<_> = users
+        .into_iter()
+        .map(|user| {
+            let (pool, rules) = (app.pool.clone(), rules.clone());
+            tokio::spawn(async move {
+                let count = rand::rng().random_range(1..=3u16);
+                let request = SeatRequest::BestAvailable { count, category: None };
+                let booking = bookings::order_seats(&pool, &rules, order(show, user, request, Commitment::BookNow)).await;
+                (count, booking.map_err(AppError::from).and_then(|b| b.succeeded()))
+            })
+        })
+        .collect();
+
+    let mut sold = 0usize;
+    let mut split_parties = Vec::new();
+    let mut turned_away = Vec::new();
+    for buyer in buyers {
+        let (count, result) = buyer.await.unwrap();
+        match result {
+            Ok(booking) => {
+                assert_eq!(booking.status, BookingStatus::Confirmed);
+                assert_eq!(booking.seats.len(), usize::from(count));
+                sold += booking.seats.len();
+                if !side_by_side(&booking.seats.iter().map(|s| s.label.clone()).collect::<Vec<_>>()) {
+                    split_parties.push(count);
+                }
+            }
+            Err(AppError::NotEnoughSeats { requested, .. }) => turned_away.push(requested),
+            Err(other) => panic!("a buyer got {other:?}"),
+        }
+    }
+    assert!(sold <= 200);
+    let booked: i64 = sqlx::query_scalar("SELECT count(*) FROM seats WHERE show_id = $1 AND status = 'BOOKED'").bind(show).fetch_one(&app.pool).await.unwrap();
+    assert_eq!(booked as usize, sold, "every seat sold is booked exactly once");
+
+    // Seats are only ever taken here, so a party split at booking time still could not be
+    // seated together at the end: no row may have a run of that many free seats.
+    let statuses = raw_statuses(&app.pool, show).await;
+    let longest_free_run = longest_free_run(&statuses);
+    for count in split_parties {
+        assert!(longest_free_run < usize::from(count), "a party of {count} was split though {longest_free_run} seats side by side are free");
+    }
+    let free = statuses.iter().filter(|(_, s)| s == "AVAILABLE").count();
+    for requested in turned_away {
+        assert!(free < usize::from(requested), "turned away a party of {requested} with {free} seats free");
+    }
+    assert_invariants(&app.pool).await;
+}
+
+/// Labels like "C7", "C8", "C9": one row, consecutive numbers.
+fn side_by_side(labels: &[String]) -> bool {
+    let parse = |l: &String| (l.trim_end_matches(|c: char| c.is_ascii_digit()).to_owned(), l.trim_start_matches(|c: char| c.is_ascii_alphabetic()).parse::<i32>().unwrap());
+    let seats: Vec<(String, i32)> = labels.iter().map(parse).collect();
+    seats.windows(2).all(|w| w[0].0 == w[1].0 && w[1].1 == w[0].1 + 1)
+}
+
+fn longest_free_run(statuses: &[(String, String)]) -> usize {
+    let mut longest = 0;
+    let mut run = 0;
+    let mut row = String::new();
+    for (label, status) in statuses {
+        let this_row = label.trim_end_matches(|c: char| c.is_ascii_digit());
+        if this_row != row {
+            row = this_row.to_owned();
+            run = 0;
+        }
+        run = if status == "AVAILABLE" { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
+}
+
+#[tokio::test]
+async fn an_expired_hold_cannot_be_confirmed_and_its_seats_are_free_at_once() {
+    let app = TestApp::spawn().await;
+    let show = create_show(&app.pool, &hall(1, 4)).await;
+    let users = create_users(&app.pool, 2).await;
+    let rules = rules(1);
+
+    let first = hold(&app.pool, &rules, show, users[0], &[1, 2]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    // No worker runs in this test: the expired hold is claimable anyway.
+    let second = hold(&app.pool, &rules, show, users[1], &[2, 3]).await.expect("expired seats are free");
+    assert_eq!(second.status, BookingStatus::Pending);
+
+    let confirm = bookings::confirm(&app.pool, first.id, users[0]).await;
+    assert!(matches!(confirm, Err(ServiceRejected(AppError::HoldExpired))), "{confirm:?}");
+    let first = bookings::get(&app.pool, first.id, users[0]).await.unwrap();
+    assert_eq!(first.status, BookingStatus::Expired);
+    let statuses = raw_statuses(&app.pool, show).await;
+    assert_eq!(statuses[0].1, "AVAILABLE", "the expired booking released the seat it still had");
+    assert_eq!(statuses[1].1, "HELD", "the seat taken over stays with the second booking");
+    assert_invariants(&app.pool).await;
+}
+
+#[tokio::test]
+async fn the_expiry_worker_releases_holds_within_two_seconds() {
+    let app = TestApp::spawn().await;
+    let show = create_show(&app.pool, &hall(1, 4)).await;
+    let users = create_users(&app.pool, 1).await;
+    let worker = tokio::spawn(bookings::run_expiry_worker(app.pool.clone(), Duration::from_millis(500)));
+    let booking = hold(&app.pool, &rules(1), show, users[0], &[3, 4]).await.unwrap();
+
+    let mut released = false;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let statuses = raw_statuses(&app.pool, show).await;
+        if statuses[2].1 == "AVAILABLE" && statuses[3].1 == "AVAILABLE" {
+            released = true;
+            break;
+        }
+    }
+    worker.abort();
+    assert!(released, "seats still held 3 s after a 1 s hold");
+    assert_eq!(bookings::get(&app.pool, booking.id, users[0]).await.unwrap().status, BookingStatus::Expired);
+    assert_invariants(&app.pool).await;
+}
+
+#[tokio::test]
+async fn replaying_an_idempotency_key_returns_the_first_booking() {
+    let app = TestApp::spawn_with_connections(20).await;
+    let show = create_show(&app.pool, &hall(1, 10)).await;
+    let user = create_users(&app.pool, 1).await[0];
+    let rules = Arc::new(rules(120));
+    let key = IdempotencyKey::parse("checkout-42").unwrap();
+
+    let replays: Vec<_> = (0..20)
+        .map(|_| {
+            let (pool, rules, key) = (app.pool.clone(), rules.clone(), key.clone());
+            tokio::spawn(async move {
+                let order = SeatOrder { idempotency_key: Some(key), ..order(show, user, SeatRequest::Seats(vec![5, 6]), Commitment::BookNow) };
+                bookings::order_seats(&pool, &rules, order).await.map_err(AppError::from)
+            })
+        })
+        .collect();
+    let mut ids = HashSet::new();
+    for replay in replays {
+        let booking = replay.await.unwrap().expect("every replay gets the booking");
+        assert_eq!(booking.status, BookingStatus::Confirmed);
+        ids.insert(booking.id);
+    }
+    assert_eq!(ids.len(), 1, "one booking, whatever the number of replays");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(count, 1);
+
+    // A failed attempt is replayed as the same failure, not retried.
+    let other = create_users(&app.pool, 1).await[0];
+    let failing = SeatOrder { idempotency_key: Some(key.clone()), ..order(show, other, SeatRequest::Seats(vec![6]), Commitment::Hold) };
+    let first = bookings::order_seats(&app.pool, &rules, failing.clone()).await.unwrap();
+    assert_eq!(first.status, BookingStatus::Failed);
+    let again = bookings::order_seats(&app.pool, &rules, failing).await.unwrap();
+    assert_eq!((again.id, again.status), (first.id, BookingStatus::Failed));
+    assert_eq!(again.succeeded(), Err(AppError::SeatsTaken { seats: vec!["A6".into()] }));
+    assert_invariants(&app.pool).await;
+}
+
+#[tokio::test]
+async fn cancelling_reopens_the_seats_but_not_after_the_show_started() {
+    let app = TestApp::spawn().await;
+    let show = create_show(&app.pool, &hall(1, 4)).await;
+    let users = create_users(&app.pool, 2).await;
+    let rules = rules(120);
+
+    let booking = bookings::order_seats(&app.pool, &rules, order(show, users[0], SeatRequest::Seats(vec![1, 2]), Commitment::BookNow)).await.unwrap();
+    assert_eq!(booking.status, BookingStatus::Confirmed);
+    assert_eq!(booking.total_cents, 2000);
+    assert!(matches!(hold(&app.pool, &rules, show, users[1], &[2]).await, Err(AppError::SeatsTaken { .. })));
+
+    let stranger = bookings::cancel(&app.pool, booking.id, users[1]).await;
+    assert!(matches!(stranger, Err(ServiceRejected(AppError::BookingNotFound))), "another customer cannot cancel it");
+    let cancelled = bookings::cancel(&app.pool, booking.id, users[0]).await.unwrap();
+    assert_eq!(cancelled.status, BookingStatus::Cancelled);
+    hold(&app.pool, &rules, show, users[1], &[1, 2]).await.expect("cancelled seats are on sale again");
+    let twice = bookings::cancel(&app.pool, booking.id, users[0]).await;
+    assert!(matches!(twice, Err(ServiceRejected(AppError::WrongBookingState(_)))));
+
+    let later = bookings::order_seats(&app.pool, &rules, order(show, users[0], SeatRequest::Seats(vec![4]), Commitment::BookNow)).await.unwrap();
+    sqlx::query("UPDATE shows SET starts_at = now() - interval '1 minute' WHERE id = $1").bind(show).execute(&app.pool).await.unwrap();
+    let too_late = bookings::cancel(&app.pool, later.id, users[0]).await;
+    assert!(matches!(too_late, Err(ServiceRejected(AppError::ShowStarted))), "{too_late:?}");
+    let no_sale = hold(&app.pool, &rules, show, users[1], &[3]).await;
+    assert_eq!(no_sale.unwrap_err(), AppError::ShowStarted);
+    assert_invariants(&app.pool).await;
+}
+
+#[tokio::test]
+async fn blocked_seats_are_never_sold() {
+    let app = TestApp::spawn().await;
+    let mut spec = hall(1, 4);
+    spec.layout.blocked = vec!["A2".into()];
+    let show = create_show(&app.pool, &spec).await;
+    let user = create_users(&app.pool, 1).await[0];
+    let rules = rules(120);
+
+    assert_eq!(hold(&app.pool, &rules, show, user, &[1, 2]).await.unwrap_err(), AppError::SeatsTaken { seats: vec!["A2".into()] });
+    let all = bookings::order_seats(&app.pool, &rules, order(show, user, SeatRequest::BestAvailable { count: 4, category: None }, Commitment::Hold)).await.unwrap();
+    assert_eq!(all.succeeded().unwrap_err(), AppError::NotEnoughSeats { requested: 4, available: 3 });
+    let three = bookings::order_seats(&app.pool, &rules, order(show, user, SeatRequest::BestAvailable { count: 3, category: None }, Commitment::Hold)).await.unwrap();
+    assert_eq!(three.seats.iter().map(|s| s.label.as_str()).collect::<Vec<_>>(), vec!["A1", "A3", "A4"]);
+    assert_invariants(&app.pool).await;
+}
+
+#[tokio::test]
+async fn a_cancelled_show_sells_nothing() {
+    let app = TestApp::spawn().await;
+    let show = create_show(&app.pool, &hall(1, 4)).await;
+    let user = create_users(&app.pool, 1).await[0];
+    sqlx::query("UPDATE shows SET status = 'CANCELLED' WHERE id = $1").bind(show).execute(&app.pool).await.unwrap();
+    assert_eq!(hold(&app.pool, &rules(120), show, user, &[1]).await.unwrap_err(), AppError::ShowCancelled);
+    let by_count = bookings::order_seats(&app.pool, &rules(120), order(show, user, SeatRequest::BestAvailable { count: 1, category: None }, Commitment::Hold)).await;
+    assert!(matches!(by_count, Err(ServiceRejected(AppError::ShowCancelled))));
+    let sold: i64 = sqlx::query_scalar("SELECT count(*) FROM seats WHERE status <> 'AVAILABLE'").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(sold, 0);
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let show = create_show(&app.pool, &hall(1, 12)).await;
+    let user = create_users(&app.pool, 1).await[0];
+    let rules = rules(120);
+
+    assert_eq!(hold(&app.pool, &rules, show, user, &(1..=11).collect::<Vec<_>>()).await.unwrap_err(), AppError::TooManySeats { max: 10 });
+    assert!(matches!(hold(&app.pool, &rules, show, user, &[1, 99]).await, Err(AppError::InvalidInput { .. })));
+    assert_eq!(hold(&app.pool, &rules, show + 1000, user, &[1]).await.unwrap_err(), AppError::ShowNotFound);
+    let unknown_category = bookings::order_seats(&app.pool, &rules, order(show, user, SeatRequest::BestAvailable { count: 1, category: Some("VIP".into()) }, Commitment::Hold)).await;
+    assert!(matches!(unknown_category, Err(ServiceRejected(AppError::InvalidInput { .. }))));
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(rows, 0, "nothing was recorded");
+    assert!(raw_statuses(&app.pool, show).await.iter().all(|(_, s)| s == "AVAILABLE"));
+}
+
+#[tokio::test]
+async fn a_large_show_is_created_with_every_seat() {
+    let app = TestApp::spawn().await;
+    let show = create_show(&app.pool, &hall(50, 100)).await;
+    let seats: i64 = sqlx::query_scalar("SELECT count(*) FROM seats WHERE show_id = $1").bind(show).fetch_one(&app.pool).await.unwrap();
+    assert_eq!(seats, 5000);
+    let map = boxoffice::service::shows::seat_map(&app.pool, show).await.unwrap();
+    assert_eq!(map.seats.len(), 5000);
+    assert_eq!(map.seats[4999].label, "AX100");
+}
