@@ -12,6 +12,7 @@ delete process.env.DATABASE_URL;
 
 export default defineConfig({
   testDir: "./tests",
+  outputDir: "./test-results",
   timeout: 30_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
@@ -49,7 +50,7 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: "target/site",
       BOXOFFICE_DATA_DIR: dataDir,
-      RUST_LOG: "info",
+      RUST_LOG: "warn",
     },
   },
 });

@@ -80,6 +80,8 @@ CREATE TABLE seats (
         CHECK ((status = 'HELD') = (held_until IS NOT NULL))
 );
 CREATE INDEX seats_by_booking ON seats (booking_id) WHERE booking_id IS NOT NULL;
+-- Lets the storefront count free seats per show from the index alone.
+CREATE INDEX seats_show_status ON seats (show_id) INCLUDE (status, held_until);
 
 -- Append-only audit trail: one row per booking state change.
 CREATE TABLE booking_events (

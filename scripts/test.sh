@@ -10,7 +10,7 @@ scripts/setup.sh --for-tests
 
 step "Unit and integration tests"
 # The release profile shares compiled dependencies with the release build below.
-cargo test --release --features ssr
+cargo test --release --features ssr --tests
 
 step "Release build (server and WASM)"
 cargo leptos build --release

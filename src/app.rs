@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -17,6 +17,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <MetaTags/>
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
@@ -45,7 +46,9 @@ pub fn App() -> impl IntoView {
             <SiteHeader/>
             <main class="mx-auto w-full max-w-5xl px-4 py-6">
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view=HomePage/>
+                    // Async: the server waits for the data and sends complete HTML, so the page
+                    // reads right without JavaScript and errors can still set the status code.
+                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -60,11 +60,39 @@ impl ShowSummary {
         }
     }
 
+    /// Nothing left to buy (also when every seat that exists is blocked).
+    pub fn sold_out(&self) -> bool {
+        self.available_seats == 0
+    }
+
+    /// "From 15.00 · 12 seats left", "Sold out", or nothing for a show without seats yet.
+    pub fn availability_display(&self) -> Option<String> {
+        let price = self.min_price_cents?;
+        if self.sold_out() {
+            return Some("Sold out".to_owned());
+        }
+        let seats = if self.available_seats == 1 { "1 seat left".to_owned() } else { format!("{} seats left", self.available_seats) };
+        Some(format!("From {} · {seats}", format_price(price)))
+    }
+
     /// Start time as people read it, e.g. "Sat 5 Dec 2026, 19:30 UTC". Rendered identically on
     /// the server and in the browser so hydration never sees two different strings.
     pub fn starts_at_display(&self) -> String {
         self.starts_at.format("%a %-d %b %Y, %H:%M UTC").to_string()
     }
+}
+
+/// Cents as a price: 150000 -> "1,500.00".
+pub fn format_price(cents: i64) -> String {
+    let units = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, digit) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("{grouped}.{:02}", cents % 100)
 }
 
 /// The text a customer typed into the show search: trimmed, empty means "everything".
@@ -128,6 +156,18 @@ mod tests {
     fn a_trip_is_placed_by_its_route_and_a_show_by_its_venue() {
         assert_eq!(summary(ShowKind::Trip).place(), "Pune → Goa");
         assert_eq!(summary(ShowKind::Show).place(), "Grand Hall");
+    }
+
+    #[test]
+    fn availability_reads_like_a_storefront() {
+        let mut show = summary(ShowKind::Show);
+        assert_eq!(show.availability_display().as_deref(), Some("From 15.00 · 12 seats left"));
+        show.available_seats = 0;
+        assert_eq!(show.availability_display().as_deref(), Some("Sold out"));
+        show.min_price_cents = None;
+        assert_eq!(show.availability_display(), None);
+        assert_eq!(format_price(123456789), "1,234,567.89");
+        assert_eq!(format_price(5), "0.05");
     }
 
     #[test]

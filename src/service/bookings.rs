@@ -409,15 +409,17 @@ pub async fn expire_due_holds(pool: &PgPool, limit: i64) -> Result<u64, ServiceE
                 FOR UPDATE SKIP LOCKED
             ),
             locked AS (
-                SELECT s.show_id, s.seat_id FROM seats s JOIN due d ON s.booking_id = d.id
+                SELECT s.show_id, s.seat_id, s.booking_id FROM seats s JOIN due d ON s.booking_id = d.id
                 ORDER BY s.show_id, s.seat_id
                 FOR UPDATE OF s
             ),
+            -- Joining on the locked row's booking (not `IN (SELECT id FROM due)`) keeps the plan
+            -- linear: the planner underestimates how many holds are due.
             released AS (
                 UPDATE seats s SET status = 'AVAILABLE', booking_id = NULL, held_until = NULL
                 FROM locked l
                 WHERE s.show_id = l.show_id AND s.seat_id = l.seat_id
-                  AND s.booking_id IN (SELECT id FROM due) AND s.status = 'HELD'
+                  AND s.booking_id = l.booking_id AND s.status = 'HELD'
                 RETURNING s.seat_id
             ),
             updated AS (

@@ -99,6 +99,10 @@ fn ShowList(shows: Vec<ShowSummary>, search: String) -> impl IntoView {
                             <p class="mt-2 text-sm text-slate-500">
                                 <time datetime=show.starts_at.to_rfc3339()>{show.starts_at_display()}</time>
                             </p>
+                            {show.availability_display().map(|text| {
+                                let tone = if show.sold_out() { "text-red-700" } else { "text-emerald-700" };
+                                view! { <p class=format!("mt-1 text-sm font-medium {tone}")>{text}</p> }
+                            })}
                         </li>
                     }
                 })

@@ -59,7 +59,12 @@ async fn chaos_500_customers_hold_confirm_cancel_and_expire() {
     let show = create_show(&app.pool, &hall(10, 10)).await;
     let users = create_users(&app.pool, 500).await;
     let rules = Arc::new(rules(1));
-    let worker = tokio::spawn(bookings::run_expiry_worker(app.pool.clone(), Duration::from_millis(100)));
+    // Two workers, as two app instances would run: SKIP LOCKED keeps them from fighting, and
+    // the event-chain invariant would catch a booking expired twice.
+    let workers = [
+        tokio::spawn(bookings::run_expiry_worker(app.pool.clone(), Duration::from_millis(100))),
+        tokio::spawn(bookings::run_expiry_worker(app.pool.clone(), Duration::from_millis(100))),
+    ];
 
     let customers: Vec<_> = users
         .into_iter()
@@ -100,7 +105,7 @@ async fn chaos_500_customers_hold_confirm_cancel_and_expire() {
     }
     tokio::time::sleep(Duration::from_millis(1200)).await;
     bookings::expire_due_holds(&app.pool, 10_000).await.unwrap();
-    worker.abort();
+    workers.iter().for_each(|worker| worker.abort());
 
     assert_invariants(&app.pool).await;
     let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings WHERE status = 'PENDING'").fetch_one(&app.pool).await.unwrap();
@@ -360,4 +365,27 @@ async fn a_large_show_is_created_with_every_seat() {
     let map = boxoffice::service::shows::seat_map(&app.pool, show).await.unwrap();
     assert_eq!(map.seats.len(), 5000);
     assert_eq!(map.seats[4999].label, "AX100");
+}
+
+#[tokio::test]
+async fn a_show_can_set_its_own_hold_time_and_customers_see_only_their_bookings() {
+    let app = TestApp::spawn().await;
+    let mut spec = hall(1, 6);
+    spec.hold_seconds = Some(600);
+    let show = create_show(&app.pool, &spec).await;
+    let users = create_users(&app.pool, 2).await;
+
+    let held = hold(&app.pool, &rules(120), show, users[0], &[1]).await.unwrap();
+    let lasts = held.hold_expires_at.unwrap() - held.created_at;
+    assert!((595..=605).contains(&lasts.num_seconds()), "the show's 600 s hold applies, not the default: {lasts}");
+
+    let booked = bookings::order_seats(&app.pool, &rules(120), order(show, users[0], SeatRequest::Seats(vec![3, 4]), Commitment::BookNow)).await.unwrap();
+    hold(&app.pool, &rules(120), show, users[1], &[6]).await.unwrap();
+    let mine = bookings::list_for_user(&app.pool, users[0]).await.unwrap();
+    assert_eq!(mine.iter().map(|b| b.id).collect::<Vec<_>>(), vec![booked.id, held.id], "newest first, only mine");
+    assert_eq!(mine[0].seats.iter().map(|s| s.label.as_str()).collect::<Vec<_>>(), vec!["A3", "A4"]);
+    let theirs = bookings::get(&app.pool, booked.id, users[1]).await;
+    assert!(matches!(theirs, Err(ServiceRejected(AppError::BookingNotFound))), "another customer's booking is not found");
+    let confirm_theirs = bookings::confirm(&app.pool, held.id, users[1]).await;
+    assert!(matches!(confirm_theirs, Err(ServiceRejected(AppError::BookingNotFound))));
 }
