@@ -72,5 +72,7 @@ fi
 # --- npm tools: tailwind, wasm-opt (binaryen), Playwright's test runner -----------------------
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   step "Installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install`, not `npm ci`: npm records the platform-specific optional tailwind binaries
+  # without versions, which `npm ci` rejects as out of sync; install still follows the lockfile.
+  npm install --no-audit --no-fund --loglevel=error
 fi
