@@ -31,7 +31,10 @@ CREATE TYPE booking_status AS ENUM ('PENDING', 'CONFIRMED', 'EXPIRED', 'FAILED',
 
 CREATE TABLE bookings (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    show_id         bigint         NOT NULL REFERENCES shows,
+    -- No foreign key to shows on purpose: its FOR KEY SHARE check on every new booking would
+    -- make the show's row the hot row of a flash sale. Bookings are only created by the
+    -- service after it has read the show.
+    show_id         bigint         NOT NULL,
     user_id         bigint         NOT NULL REFERENCES users,
     status          booking_status NOT NULL,
     -- The seats this booking asked for (and, once CONFIRMED, owns), in seat-id order.
@@ -39,6 +42,8 @@ CREATE TABLE bookings (
     total_cents     bigint         NOT NULL CHECK (total_cents >= 0),
     hold_expires_at timestamptz,
     idempotency_key text           CHECK (length(idempotency_key) BETWEEN 1 AND 200),
+    -- What was asked for with that key, so reusing a key for another request is refused.
+    request         text           NOT NULL,
     -- Why a FAILED booking failed, as the app's BookingFailure (JSON).
     failure         jsonb,
     created_at      timestamptz    NOT NULL DEFAULT now(),

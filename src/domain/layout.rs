@@ -10,6 +10,7 @@ use crate::error::AppError;
 pub const MAX_ROWS: usize = 200;
 pub const MAX_SEATS_PER_ROW: u16 = 200;
 pub const MAX_SEATS: usize = 20_000;
+pub const MAX_CATEGORIES: usize = 20;
 
 /// A price band, e.g. Premium at 350.00. `rank` 1 is the best.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,6 +127,12 @@ impl Layout {
             }
         }
 
+        // Row "A" seat 11 and row "A1" seat 1 would both be "A11".
+        let mut labels = HashSet::new();
+        if let Some(clash) = seats.iter().find(|s| !labels.insert(s.label.as_str())) {
+            return Err(AppError::invalid("rows", format!("Two seats would both be called {}: choose row labels that cannot run into seat numbers.", clash.label)));
+        }
+
         for (i, wanted) in spec.blocked.iter().enumerate() {
             let wanted = wanted.trim().to_ascii_uppercase();
             let Some(seat) = seats.iter_mut().find(|s| s.label == wanted) else {
@@ -152,6 +159,9 @@ impl Layout {
 fn parse_categories(specs: &[CategorySpec]) -> Result<Vec<SeatCategory>, AppError> {
     if specs.is_empty() {
         return Err(AppError::invalid("categories", "A layout needs at least one seat category with a price."));
+    }
+    if specs.len() > MAX_CATEGORIES {
+        return Err(AppError::invalid("categories", format!("A layout can have at most {MAX_CATEGORIES} seat categories.")));
     }
     let mut seen = HashSet::new();
     specs
@@ -222,6 +232,7 @@ mod tests {
             (Box::new(|s| s.rows[1].label = "a".into()), "rows[1].label"),
             (Box::new(|s| s.categories[0].price_cents = -1), "categories[0].price_cents"),
             (Box::new(|s| s.categories.clear()), "categories"),
+            (Box::new(|s| { s.rows[0].label = "A".into(); s.rows[0].seats = 11; s.rows[1].label = "A1".into(); }), "rows"),
         ];
         for (break_it, field_at_fault) in cases {
             let mut spec = bus_2_plus_2(2);

@@ -50,8 +50,8 @@ pub struct Settings {
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
     pub site_root: String,
 
-    /// Most database connections this instance opens.
-    #[arg(long, env = "BOXOFFICE_DB_MAX_CONNECTIONS", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    /// Most database connections this instance opens (the embedded default allows 300 in all).
+    #[arg(long, env = "BOXOFFICE_DB_MAX_CONNECTIONS", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=250), global = true)]
     pub db_max_connections: u32,
 
     /// How long a hold keeps seats for a customer before they go back on sale, in seconds

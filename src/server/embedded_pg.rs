@@ -27,6 +27,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 const PORT: u16 = 5432;
 const SUPERUSER: &str = "postgres";
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
+const ATTACH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How much crash safety the cluster keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,20 +58,26 @@ impl EmbeddedPostgres {
     pub async fn start(base_dir: &Path, durability: Durability) -> anyhow::Result<Self> {
         let bin_dir = find_bin_dir()?;
         let owner = ClusterOwner::for_current_user()?;
-        let data_dir = base_dir.join("pgdata");
-        let socket_dir = base_dir.join("run");
-
         fs::create_dir_all(base_dir)
             .with_context(|| format!("creating the database folder {}", base_dir.display()))?;
+        // Absolute: PostgreSQL runs from `/`, so a relative path would point elsewhere.
+        let base_dir = &fs::canonicalize(base_dir)?;
+        let data_dir = base_dir.join("pgdata");
+        let socket_dir = base_dir.join("run");
         for dir in [&data_dir, &socket_dir] {
             owner.private_dir(dir)?;
         }
 
+        // Another app instance may be serving this folder already: share its cluster if it
+        // really is a postmaster that answers; otherwise start our own (PostgreSQL clears a
+        // stale lock file itself).
         if let Some(pid) = running_postmaster(&data_dir) {
-            tracing::info!(%pid, dir = %data_dir.display(), "using the embedded PostgreSQL that is already running");
-            let cluster = Self { socket_dir, server: None };
-            cluster.wait_until_ready(None).await?;
-            return Ok(cluster);
+            let cluster = Self { socket_dir: socket_dir.clone(), server: None };
+            if cluster.wait_until_ready(None, ATTACH_TIMEOUT).await.is_ok() {
+                tracing::info!(%pid, dir = %data_dir.display(), "using the embedded PostgreSQL that is already running");
+                return Ok(cluster);
+            }
+            tracing::warn!(%pid, "postmaster.pid names a process that does not answer; starting PostgreSQL");
         }
 
         if !data_dir.join("PG_VERSION").exists() {
@@ -81,7 +88,7 @@ impl EmbeddedPostgres {
         let log_path = base_dir.join("postgres.log");
         let server = owner.spawn_server(&bin_dir, &data_dir, &socket_dir, &log_path, durability)?;
         let mut cluster = Self { socket_dir, server: Some(server) };
-        if let Err(e) = cluster.wait_until_ready(Some(&log_path)).await {
+        if let Err(e) = cluster.wait_until_ready(Some(&log_path), READY_TIMEOUT).await {
             cluster.stop_blocking();
             return Err(e);
         }
@@ -122,7 +129,10 @@ impl EmbeddedPostgres {
 
     fn stop_blocking(&mut self) {
         let Some(server) = self.server.take() else { return };
-        if let Err(e) = kill(server.pid, Signal::SIGINT) {
+        // Once the waiter has reaped it, the pid may belong to someone else: never signal it.
+        if !server.waiter.is_finished()
+            && let Err(e) = kill(server.pid, Signal::SIGINT)
+        {
             tracing::warn!(error = %e, "could not signal the embedded PostgreSQL to stop");
         }
         match server.waiter.join() {
@@ -132,7 +142,7 @@ impl EmbeddedPostgres {
         }
     }
 
-    async fn wait_until_ready(&self, log_path: Option<&Path>) -> anyhow::Result<()> {
+    async fn wait_until_ready(&self, log_path: Option<&Path>, timeout: Duration) -> anyhow::Result<()> {
         let options = self.connect_options("postgres");
         let started = Instant::now();
         loop {
@@ -143,11 +153,11 @@ impl EmbeddedPostgres {
                 }
                 Err(e) => {
                     let exited = self.server.as_ref().is_some_and(|s| s.waiter.is_finished());
-                    if exited || started.elapsed() > READY_TIMEOUT {
+                    if exited || started.elapsed() > timeout {
                         let log = log_path.map(log_tail).unwrap_or_default();
                         bail!(
                             "the embedded PostgreSQL did not start ({}: {e}).\n{log}",
-                            if exited { "it exited" } else { "no answer within 60 s" }
+                            if exited { "it exited".to_owned() } else { format!("no answer within {} s", timeout.as_secs()) }
                         );
                     }
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -194,6 +204,9 @@ impl ClusterOwner {
 
     fn command(&self, program: PathBuf) -> Command {
         let mut command = Command::new(program);
+        // PostgreSQL 15 changes back into its starting folder while locating itself, and the
+        // postgres user may not be allowed into ours (e.g. /root).
+        command.current_dir("/");
         if let Some(user) = &self.user {
             // std drops root's supplementary groups when it switches user.
             command.uid(user.uid.as_raw()).gid(user.gid.as_raw());
@@ -284,11 +297,13 @@ impl ClusterOwner {
     }
 }
 
-/// The pid of a live postmaster that owns `data_dir`, if one is running.
+/// The pid of a live postmaster that owns `data_dir`, if one is running: the pid in
+/// `postmaster.pid` must be a `postgres` process (pids get reused, in containers especially).
 fn running_postmaster(data_dir: &Path) -> Option<Pid> {
     let pid_file = fs::read_to_string(data_dir.join("postmaster.pid")).ok()?;
     let pid = Pid::from_raw(pid_file.lines().next()?.trim().parse().ok()?);
-    kill(pid, None).ok().map(|()| pid)
+    let name = fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    (name.trim() == "postgres").then_some(pid)
 }
 
 fn log_tail(path: &Path) -> String {

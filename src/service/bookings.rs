@@ -54,16 +54,19 @@ const BEST_AVAILABLE_ATTEMPTS: u32 = 12;
 #[tracing::instrument(skip(pool, rules), fields(show_id = order.show_id, user_id = order.user_id))]
 pub async fn order_seats(pool: &PgPool, rules: &BookingRules, order: SeatOrder) -> Result<Booking, ServiceError> {
     let request = order.seats.clone().parse(rules.max_seats_per_booking)?;
+    let fingerprint = fingerprint(&order, &request);
     if let Some(key) = &order.idempotency_key {
-        if let Some(first) = find_by_key(pool, order.user_id, key).await? {
+        if let Some(first) = replay(pool, order.user_id, key, &fingerprint).await? {
             return Ok(first);
         }
     }
+    let order = Fingerprinted { order: &order, fingerprint: &fingerprint };
     match request {
         SeatRequest::Seats(seat_ids) => retrying(|| claim(pool, rules, &order, &seat_ids, true)).await,
         SeatRequest::BestAvailable { count, category } => {
-            for attempt in 1..=BEST_AVAILABLE_ATTEMPTS {
-                let map = shows::seat_map(pool, order.show_id).await?;
+            let mut attempt = 1;
+            loop {
+                let map = shows::seat_map(pool, order.order.show_id).await?;
                 ensure_selling(map.status, map.starts_at)?;
                 if let Some(wanted) = &category {
                     if !map.categories.iter().any(|c| &c.code == wanted) {
@@ -84,10 +87,40 @@ pub async fn order_seats(pool: &PgPool, rules: &BookingRules, order: SeatOrder) 
                 if booking.status != BookingStatus::Failed || last {
                     return Ok(booking);
                 }
+                attempt += 1;
             }
-            unreachable!("the last attempt always returns")
         }
     }
+}
+
+/// An order with the fingerprint stored beside its idempotency key.
+struct Fingerprinted<'a> {
+    order: &'a SeatOrder,
+    fingerprint: &'a str,
+}
+
+/// What was asked for, in a form that tells two requests apart: e.g. "show 7, hold, seats 3,4"
+/// or "show 7, book now, best 2 PREMIUM".
+fn fingerprint(order: &SeatOrder, request: &SeatRequest) -> String {
+    let commitment = match order.commitment {
+        Commitment::Hold => "hold",
+        Commitment::BookNow => "book now",
+    };
+    let seats = match request {
+        SeatRequest::Seats(ids) => format!("seats {}", ids.iter().map(i32::to_string).collect::<Vec<_>>().join(",")),
+        SeatRequest::BestAvailable { count, category } => format!("best {count} {}", category.as_deref().unwrap_or("any")),
+    };
+    format!("show {}, {commitment}, {seats}", order.show_id)
+}
+
+/// The booking first made with this key, if any; refused when the key was used for a
+/// different request (a client bug that must not silently return someone else's answer).
+async fn replay(pool: &PgPool, user_id: i64, key: &IdempotencyKey, fingerprint: &str) -> Result<Option<Booking>, ServiceError> {
+    let Some((booking, first_request)) = find_by_key(pool, user_id, key).await? else { return Ok(None) };
+    if first_request != fingerprint {
+        return Err(AppError::invalid("idempotency_key", "This idempotency key was already used for a different request.").into());
+    }
+    Ok(Some(booking))
 }
 
 /// The single statement that claims seats. `record_failure` = false leaves no trace when the
@@ -95,14 +128,15 @@ pub async fn order_seats(pool: &PgPool, rules: &BookingRules, order: SeatOrder) 
 async fn claim(
     pool: &PgPool,
     rules: &BookingRules,
-    order: &SeatOrder,
+    order: &Fingerprinted<'_>,
     seat_ids: &[i32],
     record_failure: bool,
 ) -> Result<Booking, ServiceError> {
+    let Fingerprinted { order, fingerprint } = *order;
     let row = sqlx::query(
         r#"
         WITH show AS (
-            SELECT status, starts_at,
+            SELECT status, (status = 'ON_SALE' AND starts_at > now()) AS selling,
                    now() + make_interval(secs => COALESCE(hold_seconds, $4)) AS hold_until
             FROM shows WHERE id = $1
         ),
@@ -111,7 +145,7 @@ async fn claim(
                    (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until < now())) AS free
             FROM seats s
             WHERE s.show_id = $1 AND s.seat_id = ANY($3)
-              AND EXISTS (SELECT 1 FROM show WHERE status = 'ON_SALE' AND starts_at > now())
+              AND EXISTS (SELECT 1 FROM show WHERE selling)
             ORDER BY s.seat_id
             FOR UPDATE
         ),
@@ -119,7 +153,7 @@ async fn claim(
             SELECT count(*) AS found, coalesce(bool_and(free), false) AS all_free FROM locked
         ),
         booking AS (
-            INSERT INTO bookings (show_id, user_id, status, seat_ids, total_cents, hold_expires_at, idempotency_key, failure)
+            INSERT INTO bookings (show_id, user_id, status, seat_ids, total_cents, hold_expires_at, idempotency_key, failure, request)
             SELECT $1, $2,
                    CASE WHEN NOT v.all_free THEN 'FAILED'
                         WHEN $6 THEN 'CONFIRMED'
@@ -130,7 +164,8 @@ async fn claim(
                    CASE WHEN v.all_free AND NOT $6 THEN sh.hold_until END,
                    $5,
                    CASE WHEN NOT v.all_free THEN jsonb_build_object('SeatsTaken', jsonb_build_object('seats',
-                        (SELECT jsonb_agg(label ORDER BY seat_id) FROM locked WHERE NOT free))) END
+                        (SELECT jsonb_agg(label ORDER BY seat_id) FROM locked WHERE NOT free))) END,
+                   $8
             FROM verdict v, show sh
             WHERE v.found = cardinality($3) AND (v.all_free OR $7)
             ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -149,7 +184,7 @@ async fn claim(
             INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids)
             SELECT $1, b.id, NULL, b.status, $3 FROM booking b
         )
-        SELECT sh.status AS show_status, sh.starts_at AS show_starts_at,
+        SELECT sh.status AS show_status, sh.selling,
                v.found, v.all_free,
                b.id, b.status, b.total_cents, b.hold_expires_at, b.created_at,
                (SELECT count(*) FROM claimed) AS claimed,
@@ -168,32 +203,34 @@ async fn claim(
     .bind(order.idempotency_key.as_ref().map(IdempotencyKey::as_str))
     .bind(order.commitment == Commitment::BookNow)
     .bind(record_failure)
+    .bind(fingerprint)
     .fetch_one(pool)
     .await?;
 
-    let show_status: Option<ShowStatus> = row.try_get("show_status")?;
-    let starts_at: Option<DateTime<Utc>> = row.try_get("show_starts_at")?;
-    let (Some(show_status), Some(starts_at)) = (show_status, starts_at) else {
+    let Some(show_status) = row.try_get::<Option<ShowStatus>, _>("show_status")? else {
         return Err(AppError::ShowNotFound.into());
     };
-    ensure_selling(show_status, starts_at)?;
-    let found: i64 = row.try_get("found")?;
-    if found != seat_ids.len() as i64 {
-        return Err(AppError::invalid("seats", "Some of the chosen seats do not exist in this show.").into());
-    }
-
     let taken: Vec<String> = row.try_get("taken")?;
+    // The database's clock decides whether the show was still selling: once a booking is
+    // stored, that is the answer, whatever time it is here now.
     let Some(id) = row.try_get::<Option<i64>, _>("id")? else {
+        if !row.try_get::<bool, _>("selling")? {
+            return Err(match show_status {
+                ShowStatus::Cancelled => AppError::ShowCancelled,
+                ShowStatus::OnSale => AppError::ShowStarted,
+            }
+            .into());
+        }
+        if row.try_get::<Option<i64>, _>("found")? != Some(seat_ids.len() as i64) {
+            return Err(AppError::invalid("seats", "Some of the chosen seats do not exist in this show.").into());
+        }
         if !taken.is_empty() && !record_failure {
             // Not recorded: the caller picks again.
             return Ok(unrecorded_failure(order, seat_ids, taken));
         }
         // Nothing inserted though the seats were there: the idempotency key was used by a
         // concurrent request, which is the first answer.
-        let key = order.idempotency_key.as_ref().expect("only a key conflict inserts nothing");
-        return find_by_key(pool, order.user_id, key)
-            .await?
-            .ok_or_else(|| ServiceError::Rejected(AppError::Internal));
+        return concurrent_first_answer(pool, order, fingerprint).await;
     };
 
     let status: BookingStatus = row.try_get("status")?;
@@ -228,12 +265,13 @@ fn unrecorded_failure(order: &SeatOrder, seat_ids: &[i32], taken: Vec<String>) -
 }
 
 /// Records a booking that failed before it could claim anything (e.g. not enough seats).
-async fn record_failure(pool: &PgPool, order: &SeatOrder, failure: &BookingFailure) -> Result<Booking, ServiceError> {
+async fn record_failure(pool: &PgPool, order: &Fingerprinted<'_>, failure: &BookingFailure) -> Result<Booking, ServiceError> {
+    let Fingerprinted { order, fingerprint } = *order;
     let inserted: Option<i64> = sqlx::query_scalar(
         r#"
         WITH booking AS (
-            INSERT INTO bookings (show_id, user_id, status, seat_ids, total_cents, idempotency_key, failure)
-            VALUES ($1, $2, 'FAILED', '{}', 0, $3, $4)
+            INSERT INTO bookings (show_id, user_id, status, seat_ids, total_cents, idempotency_key, failure, request)
+            VALUES ($1, $2, 'FAILED', '{}', 0, $3, $4, $5)
             ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING id
         ),
@@ -248,15 +286,26 @@ async fn record_failure(pool: &PgPool, order: &SeatOrder, failure: &BookingFailu
     .bind(order.user_id)
     .bind(order.idempotency_key.as_ref().map(IdempotencyKey::as_str))
     .bind(Json(failure))
+    .bind(fingerprint)
     .fetch_optional(pool)
     .await?;
     match inserted {
         Some(id) => get(pool, id, order.user_id).await,
-        None => {
-            let key = order.idempotency_key.as_ref().expect("only a key conflict inserts nothing");
-            find_by_key(pool, order.user_id, key).await?.ok_or(ServiceError::Rejected(AppError::Internal))
-        }
+        None => concurrent_first_answer(pool, order, fingerprint).await,
     }
+}
+
+/// Nothing was inserted although the request was valid: a concurrent request with the same
+/// idempotency key got there first, and its booking is the answer.
+async fn concurrent_first_answer(pool: &PgPool, order: &SeatOrder, fingerprint: &str) -> Result<Booking, ServiceError> {
+    let Some(key) = &order.idempotency_key else {
+        tracing::error!("a claim without an idempotency key inserted nothing");
+        return Err(AppError::Internal.into());
+    };
+    replay(pool, order.user_id, key, fingerprint).await?.ok_or_else(|| {
+        tracing::error!("an idempotency key conflicted but its booking is missing");
+        AppError::Internal.into()
+    })
 }
 
 fn ensure_selling(status: ShowStatus, starts_at: DateTime<Utc>) -> Result<(), AppError> {
@@ -272,13 +321,15 @@ fn ensure_selling(status: ShowStatus, starts_at: DateTime<Utc>) -> Result<(), Ap
 /// caller gets `HoldExpired`.
 #[tracing::instrument(skip(pool))]
 pub async fn confirm(pool: &PgPool, booking_id: i64, user_id: i64) -> Result<Booking, ServiceError> {
-    let (before, after) = retrying(|| async {
+    let (before, after, show_status, selling) = retrying(|| async {
         let row = sqlx::query(
             r#"
             WITH b AS (
-                SELECT id, show_id, status, seat_ids, hold_expires_at
-                FROM bookings WHERE id = $1 AND user_id = $2
-                FOR UPDATE
+                SELECT x.id, x.show_id, x.status, x.seat_ids, x.hold_expires_at, sh.status AS show_status,
+                       (sh.status = 'ON_SALE' AND sh.starts_at > now()) AS selling
+                FROM bookings x JOIN shows sh ON sh.id = x.show_id
+                WHERE x.id = $1 AND x.user_id = $2
+                FOR UPDATE OF x
             ),
             locked AS (
                 SELECT s.seat_id, s.booking_id, s.status
@@ -289,7 +340,7 @@ pub async fn confirm(pool: &PgPool, booking_id: i64, user_id: i64) -> Result<Boo
             ),
             verdict AS (
                 SELECT b.status = 'PENDING' AS was_pending,
-                       b.status = 'PENDING' AND b.hold_expires_at > now()
+                       b.status = 'PENDING' AND b.hold_expires_at > now() AND b.selling
                        AND (SELECT count(*) FROM locked l WHERE l.booking_id = b.id AND l.status = 'HELD')
                            = cardinality(b.seat_ids) AS ok
                 FROM b
@@ -314,10 +365,11 @@ pub async fn confirm(pool: &PgPool, booking_id: i64, user_id: i64) -> Result<Boo
             event AS (
                 INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids, detail)
                 SELECT b.show_id, u.id, 'PENDING', u.status, b.seat_ids,
-                       CASE WHEN u.status = 'EXPIRED' THEN 'confirm after the hold ran out' END
+                       CASE WHEN u.status = 'EXPIRED' AND NOT b.selling THEN 'confirm after the show stopped selling'
+                            WHEN u.status = 'EXPIRED' THEN 'confirm after the hold ran out' END
                 FROM updated u, b
             )
-            SELECT b.status AS before, (SELECT status FROM updated) AS after FROM b
+            SELECT b.status AS before, (SELECT status FROM updated) AS after, b.show_status, b.selling FROM b
             "#,
         )
         .bind(booking_id)
@@ -325,32 +377,47 @@ pub async fn confirm(pool: &PgPool, booking_id: i64, user_id: i64) -> Result<Boo
         .fetch_optional(pool)
         .await?;
         let Some(row) = row else { return Err(AppError::BookingNotFound.into()) };
-        Ok((row.try_get::<BookingStatus, _>("before")?, row.try_get::<Option<BookingStatus>, _>("after")?))
+        Ok((
+            row.try_get::<BookingStatus, _>("before")?,
+            row.try_get::<Option<BookingStatus>, _>("after")?,
+            row.try_get::<ShowStatus, _>("show_status")?,
+            row.try_get::<bool, _>("selling")?,
+        ))
     })
     .await?;
+    let show_refusal = (!selling).then_some(match show_status {
+        ShowStatus::Cancelled => AppError::ShowCancelled,
+        ShowStatus::OnSale => AppError::ShowStarted,
+    });
 
     match (before, after) {
         (_, Some(BookingStatus::Confirmed)) | (BookingStatus::Confirmed, None) => get(pool, booking_id, user_id).await,
-        (_, Some(_)) | (BookingStatus::Expired, None) => Err(AppError::HoldExpired.into()),
+        (_, Some(_)) => Err(show_refusal.unwrap_or(AppError::HoldExpired).into()),
+        (BookingStatus::Expired, None) => Err(AppError::HoldExpired.into()),
         (BookingStatus::Cancelled, None) => Err(AppError::WrongBookingState("This booking was cancelled.".into()).into()),
         (BookingStatus::Failed, None) => Err(AppError::WrongBookingState("This booking did not get its seats, so there is nothing to confirm.".into()).into()),
-        (BookingStatus::Pending, None) => unreachable!("a pending booking is always updated"),
+        (BookingStatus::Pending, None) => {
+            tracing::error!(booking_id, "a pending booking was locked but not updated");
+            Err(AppError::Internal.into())
+        }
     }
 }
 
 /// Cancels a pending or confirmed booking before its show starts; its seats go back on sale.
 #[tracing::instrument(skip(pool))]
 pub async fn cancel(pool: &PgPool, booking_id: i64, user_id: i64) -> Result<Booking, ServiceError> {
-    let (before, upcoming, cancelled) = retrying(|| async {
+    let (before, upcoming, lapsed, cancelled) = retrying(|| async {
         let row = sqlx::query(
             r#"
             WITH b AS (
-                SELECT x.id, x.show_id, x.status, x.seat_ids, sh.starts_at > now() AS upcoming
+                SELECT x.id, x.show_id, x.status, x.seat_ids, sh.starts_at > now() AS upcoming,
+                       (x.status = 'PENDING' AND x.hold_expires_at <= now()) AS lapsed
                 FROM bookings x JOIN shows sh ON sh.id = x.show_id
                 WHERE x.id = $1 AND x.user_id = $2
                 FOR UPDATE OF x
             ),
-            verdict AS (SELECT status IN ('PENDING', 'CONFIRMED') AND upcoming AS ok FROM b),
+            -- A hold that ran out becomes EXPIRED (by the worker), never CANCELLED.
+            verdict AS (SELECT status IN ('PENDING', 'CONFIRMED') AND NOT lapsed AND upcoming AS ok FROM b),
             locked AS (
                 SELECT s.seat_id FROM seats s, b, verdict v
                 WHERE v.ok AND s.show_id = b.show_id AND s.booking_id = b.id
@@ -372,7 +439,7 @@ pub async fn cancel(pool: &PgPool, booking_id: i64, user_id: i64) -> Result<Book
                 INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids)
                 SELECT b.show_id, b.id, b.status, 'CANCELLED', b.seat_ids FROM b, updated
             )
-            SELECT b.status, b.upcoming, (SELECT count(*) FROM updated) > 0 AS cancelled FROM b
+            SELECT b.status, b.upcoming, b.lapsed, (SELECT count(*) FROM updated) > 0 AS cancelled FROM b
             "#,
         )
         .bind(booking_id)
@@ -380,7 +447,12 @@ pub async fn cancel(pool: &PgPool, booking_id: i64, user_id: i64) -> Result<Book
         .fetch_optional(pool)
         .await?;
         let Some(row) = row else { return Err(AppError::BookingNotFound.into()) };
-        Ok((row.try_get::<BookingStatus, _>("status")?, row.try_get::<bool, _>("upcoming")?, row.try_get::<bool, _>("cancelled")?))
+        Ok((
+            row.try_get::<BookingStatus, _>("status")?,
+            row.try_get::<bool, _>("upcoming")?,
+            row.try_get::<bool, _>("lapsed")?,
+            row.try_get::<bool, _>("cancelled")?,
+        ))
     })
     .await?;
 
@@ -388,6 +460,7 @@ pub async fn cancel(pool: &PgPool, booking_id: i64, user_id: i64) -> Result<Book
         return get(pool, booking_id, user_id).await;
     }
     Err(match before {
+        BookingStatus::Pending if lapsed => AppError::HoldExpired,
         BookingStatus::Pending | BookingStatus::Confirmed if !upcoming => AppError::ShowStarted,
         BookingStatus::Cancelled => AppError::WrongBookingState("This booking is already cancelled.".into()),
         _ => AppError::WrongBookingState("Only a held or confirmed booking can be cancelled.".into()),
@@ -478,10 +551,11 @@ pub async fn list_for_user(pool: &PgPool, user_id: i64) -> Result<Vec<Booking>, 
     Ok(rows.iter().map(booking_from_row).collect::<Result<_, _>>()?)
 }
 
-async fn find_by_key(pool: &PgPool, user_id: i64, key: &IdempotencyKey) -> Result<Option<Booking>, ServiceError> {
-    let sql = format!("SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.user_id = $1 AND b.idempotency_key = $2");
-    let row = sqlx::query(&sql).bind(user_id).bind(key.as_str()).fetch_optional(pool).await?;
-    Ok(row.as_ref().map(booking_from_row).transpose()?)
+/// The booking made with `key` and the request it was made for.
+async fn find_by_key(pool: &PgPool, user_id: i64, key: &IdempotencyKey) -> Result<Option<(Booking, String)>, ServiceError> {
+    let sql = format!("SELECT {BOOKING_COLUMNS}, b.request FROM bookings b WHERE b.user_id = $1 AND b.idempotency_key = $2");
+    let Some(row) = sqlx::query(&sql).bind(user_id).bind(key.as_str()).fetch_optional(pool).await? else { return Ok(None) };
+    Ok(Some((booking_from_row(&row)?, row.try_get("request")?)))
 }
 
 fn booking_from_row(row: &sqlx::postgres::PgRow) -> Result<Booking, sqlx::Error> {

@@ -91,8 +91,8 @@ async fn chaos_500_customers_hold_confirm_cancel_and_expire() {
                     },
                     1 => match bookings::cancel(&pool, booking.id, user).await {
                         Ok(cancelled) => assert_eq!(cancelled.status, BookingStatus::Cancelled),
-                        // The hold ran out first and the worker expired it.
-                        Err(ServiceRejected(AppError::WrongBookingState(_))) => {}
+                        // The hold ran out first: still to be swept, or already expired by a worker.
+                        Err(ServiceRejected(AppError::HoldExpired | AppError::WrongBookingState(_))) => {}
                         Err(other) => panic!("cancel failed with {other:?}"),
                     },
                     _ => {} // walk away and let the hold expire
@@ -388,4 +388,56 @@ async fn a_show_can_set_its_own_hold_time_and_customers_see_only_their_bookings(
     assert!(matches!(theirs, Err(ServiceRejected(AppError::BookingNotFound))), "another customer's booking is not found");
     let confirm_theirs = bookings::confirm(&app.pool, held.id, users[1]).await;
     assert!(matches!(confirm_theirs, Err(ServiceRejected(AppError::BookingNotFound))));
+}
+
+#[tokio::test]
+async fn a_reused_idempotency_key_for_another_request_is_refused() {
+    let app = TestApp::spawn().await;
+    let show = create_show(&app.pool, &hall(1, 6)).await;
+    let user = create_users(&app.pool, 1).await[0];
+    let key = IdempotencyKey::parse("checkout-7").unwrap();
+    let with_key = |seats: Vec<i32>| SeatOrder { idempotency_key: Some(key.clone()), ..order(show, user, SeatRequest::Seats(seats), Commitment::Hold) };
+
+    let first = bookings::order_seats(&app.pool, &rules(120), with_key(vec![1, 2])).await.unwrap();
+    let same_seats_other_order = bookings::order_seats(&app.pool, &rules(120), with_key(vec![2, 1])).await.unwrap();
+    assert_eq!(first.id, same_seats_other_order.id, "the same request in another order is a replay");
+    let other = bookings::order_seats(&app.pool, &rules(120), with_key(vec![3])).await;
+    assert!(
+        matches!(other, Err(ServiceRejected(AppError::InvalidInput { ref field, .. })) if field == "idempotency_key"),
+        "{other:?}"
+    );
+    assert_eq!(raw_statuses(&app.pool, show).await[2].1, "AVAILABLE", "the refused request changed nothing");
+}
+
+#[tokio::test]
+async fn a_hold_cannot_be_confirmed_once_the_show_has_started_or_been_cancelled() {
+    let app = TestApp::spawn().await;
+    let show = create_show(&app.pool, &hall(1, 6)).await;
+    let user = create_users(&app.pool, 1).await[0];
+    let early = hold(&app.pool, &rules(120), show, user, &[1]).await.unwrap();
+    let other = hold(&app.pool, &rules(120), show, user, &[2]).await.unwrap();
+
+    sqlx::query("UPDATE shows SET status = 'CANCELLED' WHERE id = $1").bind(show).execute(&app.pool).await.unwrap();
+    let refused = bookings::confirm(&app.pool, early.id, user).await;
+    assert!(matches!(refused, Err(ServiceRejected(AppError::ShowCancelled))), "{refused:?}");
+    sqlx::query("UPDATE shows SET status = 'ON_SALE', starts_at = now() - interval '1 minute' WHERE id = $1").bind(show).execute(&app.pool).await.unwrap();
+    let refused = bookings::confirm(&app.pool, other.id, user).await;
+    assert!(matches!(refused, Err(ServiceRejected(AppError::ShowStarted))), "{refused:?}");
+    assert!(raw_statuses(&app.pool, show).await.iter().all(|(_, s)| s == "AVAILABLE"), "the refused holds gave their seats back");
+    assert_invariants(&app.pool).await;
+}
+
+#[tokio::test]
+async fn a_hold_that_ran_out_expires_rather_than_being_cancelled() {
+    let app = TestApp::spawn().await;
+    let show = create_show(&app.pool, &hall(1, 4)).await;
+    let user = create_users(&app.pool, 1).await[0];
+    let booking = hold(&app.pool, &rules(1), show, user, &[1]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    let cancel = bookings::cancel(&app.pool, booking.id, user).await;
+    assert!(matches!(cancel, Err(ServiceRejected(AppError::HoldExpired))), "{cancel:?}");
+    bookings::expire_due_holds(&app.pool, 100).await.unwrap();
+    assert_eq!(bookings::get(&app.pool, booking.id, user).await.unwrap().status, BookingStatus::Expired);
+    assert_invariants(&app.pool).await;
 }
