@@ -100,7 +100,9 @@ mod tests {
 
     #[test]
     fn taken_seats_are_named_in_plain_english() {
-        let taken = |seats: &[&str]| AppError::SeatsTaken { seats: seats.iter().map(|s| s.to_string()).collect() }.to_string();
+        let taken = |seats: &[&str]| {
+            AppError::SeatsTaken { seats: seats.iter().map(|s| s.to_string()).collect() }.to_string()
+        };
         assert_eq!(taken(&["C7"]), "Sorry, seat C7 was just taken by someone else.");
         assert_eq!(taken(&["C7", "C8", "C9"]), "Sorry, seats C7, C8 and C9 were just taken by someone else.");
     }

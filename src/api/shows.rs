@@ -10,7 +10,5 @@ pub async fn list_shows(search: String) -> Result<Vec<ShowSummary>, AppError> {
     use crate::server::context::{pool, reject};
 
     let search = ShowSearch::parse(&search).map_err(reject)?;
-    crate::service::shows::list_upcoming(&pool()?, &search)
-        .await
-        .map_err(|e| reject(e.into()))
+    crate::service::shows::list_upcoming(&pool()?, &search).await.map_err(|e| reject(e.into()))
 }

@@ -29,9 +29,16 @@ type WindowScore = (i16, u8, f32, i16, i16);
 /// Picks `count` free seats (status AVAILABLE, in `category` when given). Returns seat ids in
 /// ascending order. `variant` 0 is the single best choice; other values pick among the choices
 /// that are as good in category and stranding (used to retry after losing a race).
-pub fn choose(seats: &[Seat], categories: &[SeatCategory], count: usize, category: Option<&str>, variant: usize) -> Result<Vec<i32>, NotEnough> {
+pub fn choose(
+    seats: &[Seat],
+    categories: &[SeatCategory],
+    count: usize,
+    category: Option<&str>,
+    variant: usize,
+) -> Result<Vec<i32>, NotEnough> {
     let rank_of: HashMap<&str, i16> = categories.iter().map(|c| (c.code.as_str(), c.rank)).collect();
-    let allowed = |seat: &Seat| seat.status == SeatStatus::Available && category.is_none_or(|c| seat.category == c);
+    let allowed =
+        |seat: &Seat| seat.status == SeatStatus::Available && category.is_none_or(|c| seat.category == c);
 
     let available = seats.iter().filter(|s| allowed(s)).count();
     if count == 0 || available < count {
@@ -62,7 +69,8 @@ pub fn choose(seats: &[Seat], categories: &[SeatCategory], count: usize, categor
         // Windows as good as the best one in category and stranding; `variant` picks among
         // them so that customers who lost a race spread out instead of colliding again.
         let (best_rank, best_strands) = (windows[0].0.0, windows[0].0.1);
-        let equally_good = windows.iter().take_while(|(score, _)| score.0 == best_rank && score.1 == best_strands).count();
+        let equally_good =
+            windows.iter().take_while(|(score, _)| score.0 == best_rank && score.1 == best_strands).count();
         let (_, window) = windows[variant % equally_good];
         return Ok(sorted_ids(window.iter().copied()));
     }
@@ -70,11 +78,15 @@ pub fn choose(seats: &[Seat], categories: &[SeatCategory], count: usize, categor
     // No row can seat them together: fill from the best category and the longest runs, so
     // the party is split into as few groups as possible.
     let mut runs = runs;
-    runs.sort_by(|a, b| (a.rank, std::cmp::Reverse(a.seats.len()), a.grid_row).cmp(&(b.rank, std::cmp::Reverse(b.seats.len()), b.grid_row)));
+    runs.sort_by_key(|a| (a.rank, std::cmp::Reverse(a.seats.len()), a.grid_row));
     Ok(sorted_ids(runs.iter().flat_map(|run| run.seats.iter().copied()).take(count)))
 }
 
-fn free_runs<'a>(seats: &'a [Seat], rank_of: &HashMap<&str, i16>, allowed: impl Fn(&Seat) -> bool) -> Vec<Run<'a>> {
+fn free_runs<'a>(
+    seats: &'a [Seat],
+    rank_of: &HashMap<&str, i16>,
+    allowed: impl Fn(&Seat) -> bool,
+) -> Vec<Run<'a>> {
     let mut rows: BTreeMap<i16, Vec<&Seat>> = BTreeMap::new();
     for seat in seats {
         rows.entry(seat.grid_row).or_default().push(seat);
@@ -85,7 +97,9 @@ fn free_runs<'a>(seats: &'a [Seat], rank_of: &HashMap<&str, i16>, allowed: impl 
         let row_centre = (f32::from(row[0].grid_col) + f32::from(row[row.len() - 1].grid_col)) / 2.0;
         let mut current: Vec<&Seat> = Vec::new();
         for seat in row {
-            let continues = current.last().is_some_and(|prev: &&Seat| prev.grid_col + 1 == seat.grid_col && prev.category == seat.category);
+            let continues = current.last().is_some_and(|prev: &&Seat| {
+                prev.grid_col + 1 == seat.grid_col && prev.category == seat.category
+            });
             if !allowed(seat) || !continues {
                 push_run(&mut runs, std::mem::take(&mut current), rank_of, grid_row, row_centre);
             }
@@ -98,7 +112,13 @@ fn free_runs<'a>(seats: &'a [Seat], rank_of: &HashMap<&str, i16>, allowed: impl 
     runs
 }
 
-fn push_run<'a>(runs: &mut Vec<Run<'a>>, seats: Vec<&'a Seat>, rank_of: &HashMap<&str, i16>, grid_row: i16, row_centre: f32) {
+fn push_run<'a>(
+    runs: &mut Vec<Run<'a>>,
+    seats: Vec<&'a Seat>,
+    rank_of: &HashMap<&str, i16>,
+    grid_row: i16,
+    row_centre: f32,
+) {
     if let Some(first) = seats.first() {
         let rank = rank_of.get(first.category.as_str()).copied().unwrap_or(i16::MAX);
         runs.push(Run { seats, rank, grid_row, row_centre });
@@ -148,7 +168,12 @@ mod tests {
     fn pick(taken: &[Vec<bool>], premium_rows: usize, n: usize) -> Vec<(i16, i16)> {
         let seats = hall(taken, premium_rows);
         let ids = choose(&seats, &cats(), n, None, 0).unwrap();
-        ids.iter().map(|id| { let s = &seats[*id as usize - 1]; (s.grid_row, s.grid_col) }).collect()
+        ids.iter()
+            .map(|id| {
+                let s = &seats[*id as usize - 1];
+                (s.grid_row, s.grid_col)
+            })
+            .collect()
     }
 
     #[test]
@@ -162,7 +187,11 @@ mod tests {
         // Row: X . . . X — taking 2 must not leave one seat alone between X and the pair.
         let row = vec![vec![true, false, false, false, true, false, false, true]];
         let chosen = pick(&row, 1, 2);
-        assert_eq!(chosen, vec![(0, 5), (0, 6)], "the exact gap of two is the only choice that strands nobody");
+        assert_eq!(
+            chosen,
+            vec![(0, 5), (0, 6)],
+            "the exact gap of two is the only choice that strands nobody"
+        );
     }
 
     #[test]
@@ -201,7 +230,11 @@ mod tests {
             .iter()
             .filter(|s| s.status == SeatStatus::Available)
             .filter(|s| {
-                !after.iter().any(|o| o.grid_row == s.grid_row && (o.grid_col - s.grid_col).abs() == 1 && o.status == SeatStatus::Available)
+                !after.iter().any(|o| {
+                    o.grid_row == s.grid_row
+                        && (o.grid_col - s.grid_col).abs() == 1
+                        && o.status == SeatStatus::Available
+                })
             })
             .count()
     }

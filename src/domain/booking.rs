@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::show::{ShowKind, ShowStatus};
 use super::layout::SeatCategory;
+use super::show::{ShowKind, ShowStatus};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -103,7 +103,9 @@ impl From<BookingFailure> for AppError {
     fn from(failure: BookingFailure) -> Self {
         match failure {
             BookingFailure::SeatsTaken { seats } => AppError::SeatsTaken { seats },
-            BookingFailure::NotEnoughSeats { requested, available } => AppError::NotEnoughSeats { requested, available },
+            BookingFailure::NotEnoughSeats { requested, available } => {
+                AppError::NotEnoughSeats { requested, available }
+            }
         }
     }
 }
@@ -160,7 +162,10 @@ impl IdempotencyKey {
     pub fn parse(key: &str) -> Result<Self, AppError> {
         let key = key.trim();
         if key.is_empty() || key.len() > 200 || !key.chars().all(|c| c.is_ascii_graphic()) {
-            return Err(AppError::invalid("idempotency_key", "An idempotency key is 1 to 200 visible ASCII characters."));
+            return Err(AppError::invalid(
+                "idempotency_key",
+                "An idempotency key is 1 to 200 visible ASCII characters.",
+            ));
         }
         Ok(Self(key.to_owned()))
     }
@@ -177,10 +182,16 @@ mod tests {
     #[test]
     fn seat_requests_are_sorted_and_limited() {
         assert_eq!(SeatRequest::Seats(vec![5, 2]).parse(10).unwrap(), SeatRequest::Seats(vec![2, 5]));
-        assert_eq!(SeatRequest::Seats(vec![1; 11]).parse(10).unwrap_err(), AppError::TooManySeats { max: 10 });
+        assert_eq!(
+            SeatRequest::Seats(vec![1; 11]).parse(10).unwrap_err(),
+            AppError::TooManySeats { max: 10 }
+        );
         assert!(matches!(SeatRequest::Seats(vec![3, 3]).parse(10), Err(AppError::InvalidInput { .. })));
         assert!(matches!(SeatRequest::Seats(vec![]).parse(10), Err(AppError::InvalidInput { .. })));
-        assert!(matches!(SeatRequest::BestAvailable { count: 0, category: None }.parse(10), Err(AppError::InvalidInput { .. })));
+        assert!(matches!(
+            SeatRequest::BestAvailable { count: 0, category: None }.parse(10),
+            Err(AppError::InvalidInput { .. })
+        ));
     }
 
     #[test]

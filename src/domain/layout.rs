@@ -88,23 +88,38 @@ impl Layout {
         for (row_index, row) in spec.rows.iter().enumerate() {
             let field = |name: &str| format!("rows[{row_index}].{name}");
             let label = row.label.trim();
-            if label.is_empty() || label.chars().count() > 4 || !label.chars().all(|c| c.is_ascii_alphanumeric()) {
-                return Err(AppError::invalid(field("label"), "A row label is 1 to 4 letters or digits, like A or AA."));
+            if label.is_empty()
+                || label.chars().count() > 4
+                || !label.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                return Err(AppError::invalid(
+                    field("label"),
+                    "A row label is 1 to 4 letters or digits, like A or AA.",
+                ));
             }
             if !row_labels.insert(label.to_ascii_uppercase()) {
                 return Err(AppError::invalid(field("label"), format!("Row {label} appears twice.")));
             }
             if row.seats == 0 || row.seats > MAX_SEATS_PER_ROW {
-                return Err(AppError::invalid(field("seats"), format!("A row has 1 to {MAX_SEATS_PER_ROW} seats.")));
+                return Err(AppError::invalid(
+                    field("seats"),
+                    format!("A row has 1 to {MAX_SEATS_PER_ROW} seats."),
+                ));
             }
             if !codes.contains(row.category.as_str()) {
-                return Err(AppError::invalid(field("category"), format!("Row {label} uses an unknown category “{}”.", row.category)));
+                return Err(AppError::invalid(
+                    field("category"),
+                    format!("Row {label} uses an unknown category “{}”.", row.category),
+                ));
             }
             let mut aisles: Vec<u16> = row.aisles_after.clone();
             aisles.sort_unstable();
             aisles.dedup();
             if let Some(bad) = aisles.iter().find(|&&after| after == 0 || after >= row.seats) {
-                return Err(AppError::invalid(field("aisles_after"), format!("An aisle after seat {bad} is not between two seats of row {label}.")));
+                return Err(AppError::invalid(
+                    field("aisles_after"),
+                    format!("An aisle after seat {bad} is not between two seats of row {label}."),
+                ));
             }
 
             let mut col: i16 = 0;
@@ -123,20 +138,32 @@ impl Layout {
                 col += if aisles.binary_search(&number).is_ok() { 2 } else { 1 };
             }
             if seats.len() > MAX_SEATS {
-                return Err(AppError::invalid("rows", format!("A layout can have at most {MAX_SEATS} seats.")));
+                return Err(AppError::invalid(
+                    "rows",
+                    format!("A layout can have at most {MAX_SEATS} seats."),
+                ));
             }
         }
 
         // Row "A" seat 11 and row "A1" seat 1 would both be "A11".
         let mut labels = HashSet::new();
         if let Some(clash) = seats.iter().find(|s| !labels.insert(s.label.as_str())) {
-            return Err(AppError::invalid("rows", format!("Two seats would both be called {}: choose row labels that cannot run into seat numbers.", clash.label)));
+            return Err(AppError::invalid(
+                "rows",
+                format!(
+                    "Two seats would both be called {}: choose row labels that cannot run into seat numbers.",
+                    clash.label
+                ),
+            ));
         }
 
         for (i, wanted) in spec.blocked.iter().enumerate() {
             let wanted = wanted.trim().to_ascii_uppercase();
             let Some(seat) = seats.iter_mut().find(|s| s.label == wanted) else {
-                return Err(AppError::invalid(format!("blocked[{i}]"), format!("There is no seat {wanted} to block.")));
+                return Err(AppError::invalid(
+                    format!("blocked[{i}]"),
+                    format!("There is no seat {wanted} to block."),
+                ));
             };
             seat.blocked = true;
         }
@@ -158,10 +185,16 @@ impl Layout {
 
 fn parse_categories(specs: &[CategorySpec]) -> Result<Vec<SeatCategory>, AppError> {
     if specs.is_empty() {
-        return Err(AppError::invalid("categories", "A layout needs at least one seat category with a price."));
+        return Err(AppError::invalid(
+            "categories",
+            "A layout needs at least one seat category with a price.",
+        ));
     }
     if specs.len() > MAX_CATEGORIES {
-        return Err(AppError::invalid("categories", format!("A layout can have at most {MAX_CATEGORIES} seat categories.")));
+        return Err(AppError::invalid(
+            "categories",
+            format!("A layout can have at most {MAX_CATEGORIES} seat categories."),
+        ));
     }
     let mut seen = HashSet::new();
     specs
@@ -170,8 +203,14 @@ fn parse_categories(specs: &[CategorySpec]) -> Result<Vec<SeatCategory>, AppErro
         .map(|(i, spec)| {
             let field = |name: &str| format!("categories[{i}].{name}");
             let code = spec.code.trim().to_owned();
-            if code.is_empty() || code.len() > 20 || !code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
-                return Err(AppError::invalid(field("code"), "A category code is 1 to 20 capital letters, digits or _, like PREMIUM."));
+            if code.is_empty()
+                || code.len() > 20
+                || !code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            {
+                return Err(AppError::invalid(
+                    field("code"),
+                    "A category code is 1 to 20 capital letters, digits or _, like PREMIUM.",
+                ));
             }
             if !seen.insert(code.clone()) {
                 return Err(AppError::invalid(field("code"), format!("Category {code} appears twice.")));
@@ -181,7 +220,10 @@ fn parse_categories(specs: &[CategorySpec]) -> Result<Vec<SeatCategory>, AppErro
                 return Err(AppError::invalid(field("name"), "A category name is 1 to 60 characters."));
             }
             if !(0..=100_000_000).contains(&spec.price_cents) {
-                return Err(AppError::invalid(field("price_cents"), "A price is between 0 and 1,000,000.00."));
+                return Err(AppError::invalid(
+                    field("price_cents"),
+                    "A price is between 0 and 1,000,000.00.",
+                ));
             }
             Ok(SeatCategory { code, name, price_cents: spec.price_cents, rank: i as i16 + 1 })
         })
@@ -196,7 +238,12 @@ mod tests {
         LayoutSpec {
             categories: vec![CategorySpec { code: "STD".into(), name: "Standard".into(), price_cents: 1500 }],
             rows: (0..rows)
-                .map(|i| RowSpec { label: ((b'A' + i as u8) as char).to_string(), seats: 4, category: "STD".into(), aisles_after: vec![2] })
+                .map(|i| RowSpec {
+                    label: ((b'A' + i as u8) as char).to_string(),
+                    seats: 4,
+                    category: "STD".into(),
+                    aisles_after: vec![2],
+                })
                 .collect(),
             blocked: vec![],
         }
@@ -224,7 +271,8 @@ mod tests {
 
     #[test]
     fn invalid_layouts_name_the_field_at_fault() {
-        let cases: Vec<(Box<dyn Fn(&mut LayoutSpec)>, &str)> = vec![
+        type Breakage = Box<dyn Fn(&mut LayoutSpec)>;
+        let cases: Vec<(Breakage, &str)> = vec![
             (Box::new(|s| s.rows.clear()), "rows"),
             (Box::new(|s| s.rows[0].seats = 0), "rows[0].seats"),
             (Box::new(|s| s.rows[0].category = "VIP".into()), "rows[0].category"),
@@ -232,7 +280,14 @@ mod tests {
             (Box::new(|s| s.rows[1].label = "a".into()), "rows[1].label"),
             (Box::new(|s| s.categories[0].price_cents = -1), "categories[0].price_cents"),
             (Box::new(|s| s.categories.clear()), "categories"),
-            (Box::new(|s| { s.rows[0].label = "A".into(); s.rows[0].seats = 11; s.rows[1].label = "A1".into(); }), "rows"),
+            (
+                Box::new(|s| {
+                    s.rows[0].label = "A".into();
+                    s.rows[0].seats = 11;
+                    s.rows[1].label = "A1".into();
+                }),
+                "rows",
+            ),
         ];
         for (break_it, field_at_fault) in cases {
             let mut spec = bus_2_plus_2(2);

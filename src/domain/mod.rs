@@ -7,7 +7,10 @@ pub mod layout;
 pub mod new_show;
 pub mod show;
 
-pub use booking::{BookedSeat, Booking, BookingFailure, BookingStatus, IdempotencyKey, Seat, SeatMap, SeatRequest, SeatStatus};
+pub use booking::{
+    BookedSeat, Booking, BookingFailure, BookingStatus, IdempotencyKey, Seat, SeatMap, SeatRequest,
+    SeatStatus,
+};
 pub use layout::{Layout, LayoutSpec, SeatCategory};
 pub use new_show::{NewShow, NewShowSpec};
 pub use show::{ShowKind, ShowSearch, ShowStatus, ShowSummary};

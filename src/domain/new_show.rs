@@ -48,16 +48,20 @@ impl NewShow {
             ShowKind::Show => Place::Venue(text("venue", "A venue", spec.venue.as_deref().unwrap_or(""))?),
             ShowKind::Trip => Place::Route {
                 origin: text("origin", "Where the trip starts", spec.origin.as_deref().unwrap_or(""))?,
-                destination: text("destination", "Where the trip ends", spec.destination.as_deref().unwrap_or(""))?,
+                destination: text(
+                    "destination",
+                    "Where the trip ends",
+                    spec.destination.as_deref().unwrap_or(""),
+                )?,
             },
         };
         if spec.starts_at <= now {
             return Err(AppError::invalid("starts_at", "The start time must be in the future."));
         }
-        if let Some(seconds) = spec.hold_seconds {
-            if !(10..=3600).contains(&seconds) {
-                return Err(AppError::invalid("hold_seconds", "A hold lasts between 10 seconds and one hour."));
-            }
+        if let Some(seconds) = spec.hold_seconds
+            && !(10..=3600).contains(&seconds)
+        {
+            return Err(AppError::invalid("hold_seconds", "A hold lasts between 10 seconds and one hour."));
         }
         Ok(Self {
             kind: spec.kind,

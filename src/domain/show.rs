@@ -71,7 +71,11 @@ impl ShowSummary {
         if self.sold_out() {
             return Some("Sold out".to_owned());
         }
-        let seats = if self.available_seats == 1 { "1 seat left".to_owned() } else { format!("{} seats left", self.available_seats) };
+        let seats = if self.available_seats == 1 {
+            "1 seat left".to_owned()
+        } else {
+            format!("{} seats left", self.available_seats)
+        };
         Some(format!("From {} · {seats}", format_price(price)))
     }
 
@@ -87,7 +91,7 @@ pub fn format_price(cents: i64) -> String {
     let units = (cents / 100).to_string();
     let mut grouped = String::new();
     for (i, digit) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i) % 3 == 0 {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);

@@ -28,9 +28,12 @@ impl Database {
             Some(url) => {
                 // sqlx reads any scheme as PostgreSQL; a mysql:// URL must be refused, not tried.
                 if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                    anyhow::bail!("DATABASE_URL is not a valid PostgreSQL URL: it must start with postgres://");
+                    anyhow::bail!(
+                        "DATABASE_URL is not a valid PostgreSQL URL: it must start with postgres://"
+                    );
                 }
-                let options = PgConnectOptions::from_str(url).context("DATABASE_URL is not a valid PostgreSQL URL")?;
+                let options =
+                    PgConnectOptions::from_str(url).context("DATABASE_URL is not a valid PostgreSQL URL")?;
                 (options, None)
             }
             None => {

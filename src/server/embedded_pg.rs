@@ -98,19 +98,12 @@ impl EmbeddedPostgres {
 
     /// How to connect to `database` in this cluster.
     pub fn connect_options(&self, database: &str) -> PgConnectOptions {
-        PgConnectOptions::new()
-            .socket(&self.socket_dir)
-            .port(PORT)
-            .username(SUPERUSER)
-            .database(database)
+        PgConnectOptions::new().socket(&self.socket_dir).port(PORT).username(SUPERUSER).database(database)
     }
 
     /// The same as a `DATABASE_URL`, for tools and child processes.
     pub fn url(&self, database: &str) -> String {
-        format!(
-            "postgres://{SUPERUSER}@localhost:{PORT}/{database}?host={}",
-            self.socket_dir.display()
-        )
+        format!("postgres://{SUPERUSER}@localhost:{PORT}/{database}?host={}", self.socket_dir.display())
     }
 
     /// Creates `database` unless it exists.
@@ -157,7 +150,11 @@ impl EmbeddedPostgres {
                         let log = log_path.map(log_tail).unwrap_or_default();
                         bail!(
                             "the embedded PostgreSQL did not start ({}: {e}).\n{log}",
-                            if exited { "it exited".to_owned() } else { format!("no answer within {} s", timeout.as_secs()) }
+                            if exited {
+                                "it exited".to_owned()
+                            } else {
+                                format!("no answer within {} s", timeout.as_secs())
+                            }
                         );
                     }
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -222,10 +219,7 @@ impl ClusterOwner {
             .arg(data_dir)
             .args(["--username", SUPERUSER, "--auth=trust", "--encoding=UTF8", "--locale=C"])
             .arg("--no-instructions");
-        let output = tokio::process::Command::from(command)
-            .output()
-            .await
-            .context("running initdb")?;
+        let output = tokio::process::Command::from(command).output().await.context("running initdb")?;
         if !output.status.success() {
             bail!(
                 "initdb failed for {}:\n{}{}",
@@ -268,25 +262,24 @@ impl ClusterOwner {
         }
         // SAFETY: the closure only makes one async-signal-safe system call.
         unsafe {
-            command.pre_exec(|| {
-                nix::sys::prctl::set_pdeathsig(Signal::SIGINT).map_err(std::io::Error::from)
-            });
+            command.pre_exec(|| nix::sys::prctl::set_pdeathsig(Signal::SIGINT).map_err(std::io::Error::from));
         }
 
         // The parent-death signal fires when the *thread* that spawned the child ends, so the
         // child is spawned by a thread that lives exactly as long as it does.
         let (started_tx, started_rx) = std::sync::mpsc::channel();
-        let waiter = std::thread::Builder::new()
-            .name("embedded-postgres".into())
-            .spawn(move || match command.spawn() {
-                Ok(mut child) => {
-                    let _ = started_tx.send(Ok(child.id()));
-                    child.wait()
-                }
-                Err(e) => {
-                    let message = e.to_string();
-                    let _ = started_tx.send(Err(e));
-                    Err(std::io::Error::other(message))
+        let waiter =
+            std::thread::Builder::new().name("embedded-postgres".into()).spawn(move || {
+                match command.spawn() {
+                    Ok(mut child) => {
+                        let _ = started_tx.send(Ok(child.id()));
+                        child.wait()
+                    }
+                    Err(e) => {
+                        let message = e.to_string();
+                        let _ = started_tx.send(Err(e));
+                        Err(std::io::Error::other(message))
+                    }
                 }
             })?;
         let pid = started_rx
@@ -355,7 +348,7 @@ fn versioned_bin_dirs(root: &Path) -> Vec<PathBuf> {
             Some((version, entry.path().join("bin")))
         })
         .collect();
-    versions.sort_by(|a, b| b.0.cmp(&a.0));
+    versions.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
     versions.into_iter().map(|(_, dir)| dir).collect()
 }
 

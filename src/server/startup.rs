@@ -62,11 +62,8 @@ fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let request_spans = TraceLayer::new_for_http()
         .make_span_with(|request: &Request<Body>| {
-            let request_id = request
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
+            let request_id =
+                request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id)
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO));

@@ -10,7 +10,9 @@ use sqlx::{PgPool, Row};
 use super::error::{ServiceError, retrying};
 use super::shows;
 use crate::domain::best_available::{self, NotEnough};
-use crate::domain::{BookedSeat, Booking, BookingFailure, BookingStatus, IdempotencyKey, SeatRequest, ShowStatus};
+use crate::domain::{
+    BookedSeat, Booking, BookingFailure, BookingStatus, IdempotencyKey, SeatRequest, ShowStatus,
+};
 use crate::error::AppError;
 
 /// The booking rules an instance runs with.
@@ -52,13 +54,17 @@ const BEST_AVAILABLE_ATTEMPTS: u32 = 12;
 /// recorded as FAILED and returned as such (see [`Booking::succeeded`]); replaying the same
 /// idempotency key returns the first booking, whatever it was.
 #[tracing::instrument(skip(pool, rules), fields(show_id = order.show_id, user_id = order.user_id))]
-pub async fn order_seats(pool: &PgPool, rules: &BookingRules, order: SeatOrder) -> Result<Booking, ServiceError> {
+pub async fn order_seats(
+    pool: &PgPool,
+    rules: &BookingRules,
+    order: SeatOrder,
+) -> Result<Booking, ServiceError> {
     let request = order.seats.clone().parse(rules.max_seats_per_booking)?;
     let fingerprint = fingerprint(&order, &request);
-    if let Some(key) = &order.idempotency_key {
-        if let Some(first) = replay(pool, order.user_id, key, &fingerprint).await? {
-            return Ok(first);
-        }
+    if let Some(key) = &order.idempotency_key
+        && let Some(first) = replay(pool, order.user_id, key, &fingerprint).await?
+    {
+        return Ok(first);
     }
     let order = Fingerprinted { order: &order, fingerprint: &fingerprint };
     match request {
@@ -68,13 +74,24 @@ pub async fn order_seats(pool: &PgPool, rules: &BookingRules, order: SeatOrder) 
             loop {
                 let map = shows::seat_map(pool, order.order.show_id).await?;
                 ensure_selling(map.status, map.starts_at)?;
-                if let Some(wanted) = &category {
-                    if !map.categories.iter().any(|c| &c.code == wanted) {
-                        return Err(AppError::invalid("category", format!("This show has no seat category “{wanted}”.")).into());
-                    }
+                if let Some(wanted) = &category
+                    && !map.categories.iter().any(|c| &c.code == wanted)
+                {
+                    return Err(AppError::invalid(
+                        "category",
+                        format!("This show has no seat category “{wanted}”."),
+                    )
+                    .into());
                 }
-                let variant = if attempt == 1 { 0 } else { rand::random_range(0..2usize.pow(attempt.min(10))) };
-                let seat_ids = match best_available::choose(&map.seats, &map.categories, usize::from(count), category.as_deref(), variant) {
+                let variant =
+                    if attempt == 1 { 0 } else { rand::random_range(0..2usize.pow(attempt.min(10))) };
+                let seat_ids = match best_available::choose(
+                    &map.seats,
+                    &map.categories,
+                    usize::from(count),
+                    category.as_deref(),
+                    variant,
+                ) {
                     Ok(ids) => ids,
                     Err(NotEnough { available }) => {
                         let failure = BookingFailure::NotEnoughSeats { requested: count, available };
@@ -107,18 +124,31 @@ fn fingerprint(order: &SeatOrder, request: &SeatRequest) -> String {
         Commitment::BookNow => "book now",
     };
     let seats = match request {
-        SeatRequest::Seats(ids) => format!("seats {}", ids.iter().map(i32::to_string).collect::<Vec<_>>().join(",")),
-        SeatRequest::BestAvailable { count, category } => format!("best {count} {}", category.as_deref().unwrap_or("any")),
+        SeatRequest::Seats(ids) => {
+            format!("seats {}", ids.iter().map(i32::to_string).collect::<Vec<_>>().join(","))
+        }
+        SeatRequest::BestAvailable { count, category } => {
+            format!("best {count} {}", category.as_deref().unwrap_or("any"))
+        }
     };
     format!("show {}, {commitment}, {seats}", order.show_id)
 }
 
 /// The booking first made with this key, if any; refused when the key was used for a
 /// different request (a client bug that must not silently return someone else's answer).
-async fn replay(pool: &PgPool, user_id: i64, key: &IdempotencyKey, fingerprint: &str) -> Result<Option<Booking>, ServiceError> {
+async fn replay(
+    pool: &PgPool,
+    user_id: i64,
+    key: &IdempotencyKey,
+    fingerprint: &str,
+) -> Result<Option<Booking>, ServiceError> {
     let Some((booking, first_request)) = find_by_key(pool, user_id, key).await? else { return Ok(None) };
     if first_request != fingerprint {
-        return Err(AppError::invalid("idempotency_key", "This idempotency key was already used for a different request.").into());
+        return Err(AppError::invalid(
+            "idempotency_key",
+            "This idempotency key was already used for a different request.",
+        )
+        .into());
     }
     Ok(Some(booking))
 }
@@ -222,7 +252,9 @@ async fn claim(
             .into());
         }
         if row.try_get::<Option<i64>, _>("found")? != Some(seat_ids.len() as i64) {
-            return Err(AppError::invalid("seats", "Some of the chosen seats do not exist in this show.").into());
+            return Err(
+                AppError::invalid("seats", "Some of the chosen seats do not exist in this show.").into()
+            );
         }
         if !taken.is_empty() && !record_failure {
             // Not recorded: the caller picks again.
@@ -265,7 +297,11 @@ fn unrecorded_failure(order: &SeatOrder, seat_ids: &[i32], taken: Vec<String>) -
 }
 
 /// Records a booking that failed before it could claim anything (e.g. not enough seats).
-async fn record_failure(pool: &PgPool, order: &Fingerprinted<'_>, failure: &BookingFailure) -> Result<Booking, ServiceError> {
+async fn record_failure(
+    pool: &PgPool,
+    order: &Fingerprinted<'_>,
+    failure: &BookingFailure,
+) -> Result<Booking, ServiceError> {
     let Fingerprinted { order, fingerprint } = *order;
     let inserted: Option<i64> = sqlx::query_scalar(
         r#"
@@ -297,7 +333,11 @@ async fn record_failure(pool: &PgPool, order: &Fingerprinted<'_>, failure: &Book
 
 /// Nothing was inserted although the request was valid: a concurrent request with the same
 /// idempotency key got there first, and its booking is the answer.
-async fn concurrent_first_answer(pool: &PgPool, order: &SeatOrder, fingerprint: &str) -> Result<Booking, ServiceError> {
+async fn concurrent_first_answer(
+    pool: &PgPool,
+    order: &SeatOrder,
+    fingerprint: &str,
+) -> Result<Booking, ServiceError> {
     let Some(key) = &order.idempotency_key else {
         tracing::error!("a claim without an idempotency key inserted nothing");
         return Err(AppError::Internal.into());
@@ -391,11 +431,18 @@ pub async fn confirm(pool: &PgPool, booking_id: i64, user_id: i64) -> Result<Boo
     });
 
     match (before, after) {
-        (_, Some(BookingStatus::Confirmed)) | (BookingStatus::Confirmed, None) => get(pool, booking_id, user_id).await,
+        (_, Some(BookingStatus::Confirmed)) | (BookingStatus::Confirmed, None) => {
+            get(pool, booking_id, user_id).await
+        }
         (_, Some(_)) => Err(show_refusal.unwrap_or(AppError::HoldExpired).into()),
         (BookingStatus::Expired, None) => Err(AppError::HoldExpired.into()),
-        (BookingStatus::Cancelled, None) => Err(AppError::WrongBookingState("This booking was cancelled.".into()).into()),
-        (BookingStatus::Failed, None) => Err(AppError::WrongBookingState("This booking did not get its seats, so there is nothing to confirm.".into()).into()),
+        (BookingStatus::Cancelled, None) => {
+            Err(AppError::WrongBookingState("This booking was cancelled.".into()).into())
+        }
+        (BookingStatus::Failed, None) => Err(AppError::WrongBookingState(
+            "This booking did not get its seats, so there is nothing to confirm.".into(),
+        )
+        .into()),
         (BookingStatus::Pending, None) => {
             tracing::error!(booking_id, "a pending booking was locked but not updated");
             Err(AppError::Internal.into())
@@ -546,15 +593,25 @@ pub async fn get(pool: &PgPool, booking_id: i64, user_id: i64) -> Result<Booking
 
 /// The user's bookings, newest first.
 pub async fn list_for_user(pool: &PgPool, user_id: i64) -> Result<Vec<Booking>, ServiceError> {
-    let sql = format!("SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.user_id = $1 ORDER BY b.created_at DESC, b.id DESC LIMIT 200");
+    let sql = format!(
+        "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.user_id = $1 ORDER BY b.created_at DESC, b.id DESC LIMIT 200"
+    );
     let rows = sqlx::query(&sql).bind(user_id).fetch_all(pool).await?;
     Ok(rows.iter().map(booking_from_row).collect::<Result<_, _>>()?)
 }
 
 /// The booking made with `key` and the request it was made for.
-async fn find_by_key(pool: &PgPool, user_id: i64, key: &IdempotencyKey) -> Result<Option<(Booking, String)>, ServiceError> {
-    let sql = format!("SELECT {BOOKING_COLUMNS}, b.request FROM bookings b WHERE b.user_id = $1 AND b.idempotency_key = $2");
-    let Some(row) = sqlx::query(&sql).bind(user_id).bind(key.as_str()).fetch_optional(pool).await? else { return Ok(None) };
+async fn find_by_key(
+    pool: &PgPool,
+    user_id: i64,
+    key: &IdempotencyKey,
+) -> Result<Option<(Booking, String)>, ServiceError> {
+    let sql = format!(
+        "SELECT {BOOKING_COLUMNS}, b.request FROM bookings b WHERE b.user_id = $1 AND b.idempotency_key = $2"
+    );
+    let Some(row) = sqlx::query(&sql).bind(user_id).bind(key.as_str()).fetch_optional(pool).await? else {
+        return Ok(None);
+    };
     Ok(Some((booking_from_row(&row)?, row.try_get("request")?)))
 }
 

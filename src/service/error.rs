@@ -34,7 +34,9 @@ impl From<ServiceError> for AppError {
 /// Deadlocks and serialization failures are PostgreSQL asking us to try again.
 fn is_transient(error: &ServiceError) -> bool {
     match error {
-        ServiceError::Database(sqlx::Error::Database(e)) => matches!(e.code().as_deref(), Some("40P01" | "40001")),
+        ServiceError::Database(sqlx::Error::Database(e)) => {
+            matches!(e.code().as_deref(), Some("40P01" | "40001"))
+        }
         _ => false,
     }
 }

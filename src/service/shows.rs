@@ -110,20 +110,22 @@ pub async fn seat_map(pool: &PgPool, show_id: i64) -> Result<SeatMap, ServiceErr
         .fetch_optional(pool)
         .await?
         .ok_or(ServiceError::Rejected(AppError::ShowNotFound))?;
-    let categories = sqlx::query("SELECT code, name, price_cents, rank FROM seat_categories WHERE show_id = $1 ORDER BY rank")
-        .bind(show_id)
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(SeatCategory {
-                code: row.try_get("code")?,
-                name: row.try_get("name")?,
-                price_cents: row.try_get("price_cents")?,
-                rank: row.try_get("rank")?,
-            })
+    let categories = sqlx::query(
+        "SELECT code, name, price_cents, rank FROM seat_categories WHERE show_id = $1 ORDER BY rank",
+    )
+    .bind(show_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(SeatCategory {
+            code: row.try_get("code")?,
+            name: row.try_get("name")?,
+            price_cents: row.try_get("price_cents")?,
+            rank: row.try_get("rank")?,
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let seats = sqlx::query_as::<_, Seat>(
         "SELECT seat_id, row_label, number, label, grid_row, grid_col, category,
                 CASE WHEN status = 'HELD' AND held_until < now() THEN 'AVAILABLE' ELSE status END AS status

@@ -5,8 +5,7 @@ use leptos::prelude::*;
 #[component]
 pub fn ErrorNotice(errors: ArcRwSignal<Errors>) -> impl IntoView {
     let messages = move || {
-        let mut messages: Vec<String> =
-            errors.read().iter().map(|(_, error)| error.to_string()).collect();
+        let mut messages: Vec<String> = errors.read().iter().map(|(_, error)| error.to_string()).collect();
         messages.dedup();
         messages
     };

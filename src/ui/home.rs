@@ -1,6 +1,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{NavigateOptions, hooks::{use_navigate, use_query_map}};
+use leptos_router::{
+    NavigateOptions,
+    hooks::{use_navigate, use_query_map},
+};
 
 use crate::api::shows::list_shows;
 use crate::domain::ShowSummary;

@@ -17,8 +17,19 @@ fn order(show_id: i64, user_id: i64, seats: SeatRequest, commitment: Commitment)
     SeatOrder { show_id, user_id, seats, commitment, idempotency_key: None }
 }
 
-async fn hold(pool: &PgPool, rules: &BookingRules, show_id: i64, user_id: i64, seats: &[i32]) -> Result<boxoffice::domain::Booking, AppError> {
-    let booking = bookings::order_seats(pool, rules, order(show_id, user_id, SeatRequest::Seats(seats.to_vec()), Commitment::Hold)).await?;
+async fn hold(
+    pool: &PgPool,
+    rules: &BookingRules,
+    show_id: i64,
+    user_id: i64,
+    seats: &[i32],
+) -> Result<boxoffice::domain::Booking, AppError> {
+    let booking = bookings::order_seats(
+        pool,
+        rules,
+        order(show_id, user_id, SeatRequest::Seats(seats.to_vec()), Commitment::Hold),
+    )
+    .await?;
     booking.succeeded()
 }
 
@@ -48,7 +59,10 @@ async fn hot_seat_200_racers_exactly_one_wins() {
         }
     }
     assert_eq!(winners, 1);
-    let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings WHERE status = 'FAILED'").fetch_one(&app.pool).await.unwrap();
+    let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings WHERE status = 'FAILED'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(failed, 199, "every refusal is recorded as a FAILED booking");
     assert_invariants(&app.pool).await;
 }
@@ -108,9 +122,15 @@ async fn chaos_500_customers_hold_confirm_cancel_and_expire() {
     workers.iter().for_each(|worker| worker.abort());
 
     assert_invariants(&app.pool).await;
-    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings WHERE status = 'PENDING'").fetch_one(&app.pool).await.unwrap();
+    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings WHERE status = 'PENDING'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(pending, 0, "every hold has been confirmed, cancelled or expired");
-    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM seats WHERE status = 'HELD'").fetch_one(&app.pool).await.unwrap();
+    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM seats WHERE status = 'HELD'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(held, 0);
 }
 
@@ -130,7 +150,9 @@ async fn sell_out_by_count_never_oversells_and_seats_parties_together() {
             tokio::spawn(async move {
                 let count = rand::rng().random_range(1..=3u16);
                 let request = SeatRequest::BestAvailable { count, category: None };
-                let booking = bookings::order_seats(&pool, &rules, order(show, user, request, Commitment::BookNow)).await;
+                let booking =
+                    bookings::order_seats(&pool, &rules, order(show, user, request, Commitment::BookNow))
+                        .await;
                 (count, booking.map_err(AppError::from).and_then(|b| b.succeeded()))
             })
         })
@@ -155,7 +177,12 @@ async fn sell_out_by_count_never_oversells_and_seats_parties_together() {
         }
     }
     assert!(sold <= 200);
-    let booked: i64 = sqlx::query_scalar("SELECT count(*) FROM seats WHERE show_id = $1 AND status = 'BOOKED'").bind(show).fetch_one(&app.pool).await.unwrap();
+    let booked: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM seats WHERE show_id = $1 AND status = 'BOOKED'")
+            .bind(show)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(booked as usize, sold, "every seat sold is booked exactly once");
 
     // Seats are only ever taken here, so a party split at booking time still could not be
@@ -163,7 +190,10 @@ async fn sell_out_by_count_never_oversells_and_seats_parties_together() {
     let statuses = raw_statuses(&app.pool, show).await;
     let longest_free_run = longest_free_run(&statuses);
     for count in split_parties {
-        assert!(longest_free_run < usize::from(count), "a party of {count} was split though {longest_free_run} seats side by side are free");
+        assert!(
+            longest_free_run < usize::from(count),
+            "a party of {count} was split though {longest_free_run} seats side by side are free"
+        );
     }
     let free = statuses.iter().filter(|(_, s)| s == "AVAILABLE").count();
     for requested in turned_away {
@@ -174,7 +204,12 @@ async fn sell_out_by_count_never_oversells_and_seats_parties_together() {
 
 /// Labels like "C7", "C8", "C9": one row, consecutive numbers.
 fn side_by_side(labels: &[String]) -> bool {
-    let parse = |l: &String| (l.trim_end_matches(|c: char| c.is_ascii_digit()).to_owned(), l.trim_start_matches(|c: char| c.is_ascii_alphabetic()).parse::<i32>().unwrap());
+    let parse = |l: &String| {
+        (
+            l.trim_end_matches(|c: char| c.is_ascii_digit()).to_owned(),
+            l.trim_start_matches(|c: char| c.is_ascii_alphabetic()).parse::<i32>().unwrap(),
+        )
+    };
     let seats: Vec<(String, i32)> = labels.iter().map(parse).collect();
     seats.windows(2).all(|w| w[0].0 == w[1].0 && w[1].1 == w[0].1 + 1)
 }
@@ -254,7 +289,10 @@ async fn replaying_an_idempotency_key_returns_the_first_booking() {
         .map(|_| {
             let (pool, rules, key) = (app.pool.clone(), rules.clone(), key.clone());
             tokio::spawn(async move {
-                let order = SeatOrder { idempotency_key: Some(key), ..order(show, user, SeatRequest::Seats(vec![5, 6]), Commitment::BookNow) };
+                let order = SeatOrder {
+                    idempotency_key: Some(key),
+                    ..order(show, user, SeatRequest::Seats(vec![5, 6]), Commitment::BookNow)
+                };
                 bookings::order_seats(&pool, &rules, order).await.map_err(AppError::from)
             })
         })
@@ -271,7 +309,10 @@ async fn replaying_an_idempotency_key_returns_the_first_booking() {
 
     // A failed attempt is replayed as the same failure, not retried.
     let other = create_users(&app.pool, 1).await[0];
-    let failing = SeatOrder { idempotency_key: Some(key.clone()), ..order(show, other, SeatRequest::Seats(vec![6]), Commitment::Hold) };
+    let failing = SeatOrder {
+        idempotency_key: Some(key.clone()),
+        ..order(show, other, SeatRequest::Seats(vec![6]), Commitment::Hold)
+    };
     let first = bookings::order_seats(&app.pool, &rules, failing.clone()).await.unwrap();
     assert_eq!(first.status, BookingStatus::Failed);
     let again = bookings::order_seats(&app.pool, &rules, failing).await.unwrap();
@@ -287,21 +328,40 @@ async fn cancelling_reopens_the_seats_but_not_after_the_show_started() {
     let users = create_users(&app.pool, 2).await;
     let rules = rules(120);
 
-    let booking = bookings::order_seats(&app.pool, &rules, order(show, users[0], SeatRequest::Seats(vec![1, 2]), Commitment::BookNow)).await.unwrap();
+    let booking = bookings::order_seats(
+        &app.pool,
+        &rules,
+        order(show, users[0], SeatRequest::Seats(vec![1, 2]), Commitment::BookNow),
+    )
+    .await
+    .unwrap();
     assert_eq!(booking.status, BookingStatus::Confirmed);
     assert_eq!(booking.total_cents, 2000);
     assert!(matches!(hold(&app.pool, &rules, show, users[1], &[2]).await, Err(AppError::SeatsTaken { .. })));
 
     let stranger = bookings::cancel(&app.pool, booking.id, users[1]).await;
-    assert!(matches!(stranger, Err(ServiceRejected(AppError::BookingNotFound))), "another customer cannot cancel it");
+    assert!(
+        matches!(stranger, Err(ServiceRejected(AppError::BookingNotFound))),
+        "another customer cannot cancel it"
+    );
     let cancelled = bookings::cancel(&app.pool, booking.id, users[0]).await.unwrap();
     assert_eq!(cancelled.status, BookingStatus::Cancelled);
     hold(&app.pool, &rules, show, users[1], &[1, 2]).await.expect("cancelled seats are on sale again");
     let twice = bookings::cancel(&app.pool, booking.id, users[0]).await;
     assert!(matches!(twice, Err(ServiceRejected(AppError::WrongBookingState(_)))));
 
-    let later = bookings::order_seats(&app.pool, &rules, order(show, users[0], SeatRequest::Seats(vec![4]), Commitment::BookNow)).await.unwrap();
-    sqlx::query("UPDATE shows SET starts_at = now() - interval '1 minute' WHERE id = $1").bind(show).execute(&app.pool).await.unwrap();
+    let later = bookings::order_seats(
+        &app.pool,
+        &rules,
+        order(show, users[0], SeatRequest::Seats(vec![4]), Commitment::BookNow),
+    )
+    .await
+    .unwrap();
+    sqlx::query("UPDATE shows SET starts_at = now() - interval '1 minute' WHERE id = $1")
+        .bind(show)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     let too_late = bookings::cancel(&app.pool, later.id, users[0]).await;
     assert!(matches!(too_late, Err(ServiceRejected(AppError::ShowStarted))), "{too_late:?}");
     let no_sale = hold(&app.pool, &rules, show, users[1], &[3]).await;
@@ -318,10 +378,25 @@ async fn blocked_seats_are_never_sold() {
     let user = create_users(&app.pool, 1).await[0];
     let rules = rules(120);
 
-    assert_eq!(hold(&app.pool, &rules, show, user, &[1, 2]).await.unwrap_err(), AppError::SeatsTaken { seats: vec!["A2".into()] });
-    let all = bookings::order_seats(&app.pool, &rules, order(show, user, SeatRequest::BestAvailable { count: 4, category: None }, Commitment::Hold)).await.unwrap();
+    assert_eq!(
+        hold(&app.pool, &rules, show, user, &[1, 2]).await.unwrap_err(),
+        AppError::SeatsTaken { seats: vec!["A2".into()] }
+    );
+    let all = bookings::order_seats(
+        &app.pool,
+        &rules,
+        order(show, user, SeatRequest::BestAvailable { count: 4, category: None }, Commitment::Hold),
+    )
+    .await
+    .unwrap();
     assert_eq!(all.succeeded().unwrap_err(), AppError::NotEnoughSeats { requested: 4, available: 3 });
-    let three = bookings::order_seats(&app.pool, &rules, order(show, user, SeatRequest::BestAvailable { count: 3, category: None }, Commitment::Hold)).await.unwrap();
+    let three = bookings::order_seats(
+        &app.pool,
+        &rules,
+        order(show, user, SeatRequest::BestAvailable { count: 3, category: None }, Commitment::Hold),
+    )
+    .await
+    .unwrap();
     assert_eq!(three.seats.iter().map(|s| s.label.as_str()).collect::<Vec<_>>(), vec!["A1", "A3", "A4"]);
     assert_invariants(&app.pool).await;
 }
@@ -331,11 +406,23 @@ async fn a_cancelled_show_sells_nothing() {
     let app = TestApp::spawn().await;
     let show = create_show(&app.pool, &hall(1, 4)).await;
     let user = create_users(&app.pool, 1).await[0];
-    sqlx::query("UPDATE shows SET status = 'CANCELLED' WHERE id = $1").bind(show).execute(&app.pool).await.unwrap();
+    sqlx::query("UPDATE shows SET status = 'CANCELLED' WHERE id = $1")
+        .bind(show)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(hold(&app.pool, &rules(120), show, user, &[1]).await.unwrap_err(), AppError::ShowCancelled);
-    let by_count = bookings::order_seats(&app.pool, &rules(120), order(show, user, SeatRequest::BestAvailable { count: 1, category: None }, Commitment::Hold)).await;
+    let by_count = bookings::order_seats(
+        &app.pool,
+        &rules(120),
+        order(show, user, SeatRequest::BestAvailable { count: 1, category: None }, Commitment::Hold),
+    )
+    .await;
     assert!(matches!(by_count, Err(ServiceRejected(AppError::ShowCancelled))));
-    let sold: i64 = sqlx::query_scalar("SELECT count(*) FROM seats WHERE status <> 'AVAILABLE'").fetch_one(&app.pool).await.unwrap();
+    let sold: i64 = sqlx::query_scalar("SELECT count(*) FROM seats WHERE status <> 'AVAILABLE'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(sold, 0);
 }
 
@@ -346,10 +433,26 @@ async fn bad_requests_are_refused_and_change_nothing() {
     let user = create_users(&app.pool, 1).await[0];
     let rules = rules(120);
 
-    assert_eq!(hold(&app.pool, &rules, show, user, &(1..=11).collect::<Vec<_>>()).await.unwrap_err(), AppError::TooManySeats { max: 10 });
-    assert!(matches!(hold(&app.pool, &rules, show, user, &[1, 99]).await, Err(AppError::InvalidInput { .. })));
+    assert_eq!(
+        hold(&app.pool, &rules, show, user, &(1..=11).collect::<Vec<_>>()).await.unwrap_err(),
+        AppError::TooManySeats { max: 10 }
+    );
+    assert!(matches!(
+        hold(&app.pool, &rules, show, user, &[1, 99]).await,
+        Err(AppError::InvalidInput { .. })
+    ));
     assert_eq!(hold(&app.pool, &rules, show + 1000, user, &[1]).await.unwrap_err(), AppError::ShowNotFound);
-    let unknown_category = bookings::order_seats(&app.pool, &rules, order(show, user, SeatRequest::BestAvailable { count: 1, category: Some("VIP".into()) }, Commitment::Hold)).await;
+    let unknown_category = bookings::order_seats(
+        &app.pool,
+        &rules,
+        order(
+            show,
+            user,
+            SeatRequest::BestAvailable { count: 1, category: Some("VIP".into()) },
+            Commitment::Hold,
+        ),
+    )
+    .await;
     assert!(matches!(unknown_category, Err(ServiceRejected(AppError::InvalidInput { .. }))));
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings").fetch_one(&app.pool).await.unwrap();
     assert_eq!(rows, 0, "nothing was recorded");
@@ -360,7 +463,11 @@ async fn bad_requests_are_refused_and_change_nothing() {
 async fn a_large_show_is_created_with_every_seat() {
     let app = TestApp::spawn().await;
     let show = create_show(&app.pool, &hall(50, 100)).await;
-    let seats: i64 = sqlx::query_scalar("SELECT count(*) FROM seats WHERE show_id = $1").bind(show).fetch_one(&app.pool).await.unwrap();
+    let seats: i64 = sqlx::query_scalar("SELECT count(*) FROM seats WHERE show_id = $1")
+        .bind(show)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(seats, 5000);
     let map = boxoffice::service::shows::seat_map(&app.pool, show).await.unwrap();
     assert_eq!(map.seats.len(), 5000);
@@ -377,15 +484,31 @@ async fn a_show_can_set_its_own_hold_time_and_customers_see_only_their_bookings(
 
     let held = hold(&app.pool, &rules(120), show, users[0], &[1]).await.unwrap();
     let lasts = held.hold_expires_at.unwrap() - held.created_at;
-    assert!((595..=605).contains(&lasts.num_seconds()), "the show's 600 s hold applies, not the default: {lasts}");
+    assert!(
+        (595..=605).contains(&lasts.num_seconds()),
+        "the show's 600 s hold applies, not the default: {lasts}"
+    );
 
-    let booked = bookings::order_seats(&app.pool, &rules(120), order(show, users[0], SeatRequest::Seats(vec![3, 4]), Commitment::BookNow)).await.unwrap();
+    let booked = bookings::order_seats(
+        &app.pool,
+        &rules(120),
+        order(show, users[0], SeatRequest::Seats(vec![3, 4]), Commitment::BookNow),
+    )
+    .await
+    .unwrap();
     hold(&app.pool, &rules(120), show, users[1], &[6]).await.unwrap();
     let mine = bookings::list_for_user(&app.pool, users[0]).await.unwrap();
-    assert_eq!(mine.iter().map(|b| b.id).collect::<Vec<_>>(), vec![booked.id, held.id], "newest first, only mine");
+    assert_eq!(
+        mine.iter().map(|b| b.id).collect::<Vec<_>>(),
+        vec![booked.id, held.id],
+        "newest first, only mine"
+    );
     assert_eq!(mine[0].seats.iter().map(|s| s.label.as_str()).collect::<Vec<_>>(), vec!["A3", "A4"]);
     let theirs = bookings::get(&app.pool, booked.id, users[1]).await;
-    assert!(matches!(theirs, Err(ServiceRejected(AppError::BookingNotFound))), "another customer's booking is not found");
+    assert!(
+        matches!(theirs, Err(ServiceRejected(AppError::BookingNotFound))),
+        "another customer's booking is not found"
+    );
     let confirm_theirs = bookings::confirm(&app.pool, held.id, users[1]).await;
     assert!(matches!(confirm_theirs, Err(ServiceRejected(AppError::BookingNotFound))));
 }
@@ -396,10 +519,14 @@ async fn a_reused_idempotency_key_for_another_request_is_refused() {
     let show = create_show(&app.pool, &hall(1, 6)).await;
     let user = create_users(&app.pool, 1).await[0];
     let key = IdempotencyKey::parse("checkout-7").unwrap();
-    let with_key = |seats: Vec<i32>| SeatOrder { idempotency_key: Some(key.clone()), ..order(show, user, SeatRequest::Seats(seats), Commitment::Hold) };
+    let with_key = |seats: Vec<i32>| SeatOrder {
+        idempotency_key: Some(key.clone()),
+        ..order(show, user, SeatRequest::Seats(seats), Commitment::Hold)
+    };
 
     let first = bookings::order_seats(&app.pool, &rules(120), with_key(vec![1, 2])).await.unwrap();
-    let same_seats_other_order = bookings::order_seats(&app.pool, &rules(120), with_key(vec![2, 1])).await.unwrap();
+    let same_seats_other_order =
+        bookings::order_seats(&app.pool, &rules(120), with_key(vec![2, 1])).await.unwrap();
     assert_eq!(first.id, same_seats_other_order.id, "the same request in another order is a replay");
     let other = bookings::order_seats(&app.pool, &rules(120), with_key(vec![3])).await;
     assert!(
@@ -417,13 +544,24 @@ async fn a_hold_cannot_be_confirmed_once_the_show_has_started_or_been_cancelled(
     let early = hold(&app.pool, &rules(120), show, user, &[1]).await.unwrap();
     let other = hold(&app.pool, &rules(120), show, user, &[2]).await.unwrap();
 
-    sqlx::query("UPDATE shows SET status = 'CANCELLED' WHERE id = $1").bind(show).execute(&app.pool).await.unwrap();
+    sqlx::query("UPDATE shows SET status = 'CANCELLED' WHERE id = $1")
+        .bind(show)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     let refused = bookings::confirm(&app.pool, early.id, user).await;
     assert!(matches!(refused, Err(ServiceRejected(AppError::ShowCancelled))), "{refused:?}");
-    sqlx::query("UPDATE shows SET status = 'ON_SALE', starts_at = now() - interval '1 minute' WHERE id = $1").bind(show).execute(&app.pool).await.unwrap();
+    sqlx::query("UPDATE shows SET status = 'ON_SALE', starts_at = now() - interval '1 minute' WHERE id = $1")
+        .bind(show)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     let refused = bookings::confirm(&app.pool, other.id, user).await;
     assert!(matches!(refused, Err(ServiceRejected(AppError::ShowStarted))), "{refused:?}");
-    assert!(raw_statuses(&app.pool, show).await.iter().all(|(_, s)| s == "AVAILABLE"), "the refused holds gave their seats back");
+    assert!(
+        raw_statuses(&app.pool, show).await.iter().all(|(_, s)| s == "AVAILABLE"),
+        "the refused holds gave their seats back"
+    );
     assert_invariants(&app.pool).await;
 }
 

@@ -18,7 +18,12 @@ pub fn hall(rows: usize, per_row: u16) -> NewShowSpec {
         layout: LayoutSpec {
             categories: vec![CategorySpec { code: "STD".into(), name: "Standard".into(), price_cents: 1000 }],
             rows: (0..rows)
-                .map(|i| RowSpec { label: row_label(i), seats: per_row, category: "STD".into(), aisles_after: vec![] })
+                .map(|i| RowSpec {
+                    label: row_label(i),
+                    seats: per_row,
+                    category: "STD".into(),
+                    aisles_after: vec![],
+                })
                 .collect(),
             blocked: vec![],
         },
@@ -27,7 +32,11 @@ pub fn hall(rows: usize, per_row: u16) -> NewShowSpec {
 
 fn row_label(i: usize) -> String {
     let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    if i < 26 { (letters[i] as char).to_string() } else { format!("{}{}", letters[i / 26 - 1] as char, letters[i % 26] as char) }
+    if i < 26 {
+        (letters[i] as char).to_string()
+    } else {
+        format!("{}{}", letters[i / 26 - 1] as char, letters[i % 26] as char)
+    }
 }
 
 pub async fn create_show(pool: &PgPool, spec: &NewShowSpec) -> i64 {

@@ -9,7 +9,15 @@ fn help_lists_every_environment_variable_and_subcommand() {
     let output = Command::new(BIN).arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
-    for expected in ["DATABASE_URL", "BOXOFFICE_DATA_DIR", "LEPTOS_SITE_ADDR", "LEPTOS_SITE_ROOT", "RUST_LOG", "migrate", "serve"] {
+    for expected in [
+        "DATABASE_URL",
+        "BOXOFFICE_DATA_DIR",
+        "LEPTOS_SITE_ADDR",
+        "LEPTOS_SITE_ROOT",
+        "RUST_LOG",
+        "migrate",
+        "serve",
+    ] {
         assert!(help.contains(expected), "--help lacks {expected}:\n{help}");
     }
 }

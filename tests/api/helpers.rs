@@ -69,7 +69,8 @@ impl TestDatabase {
     pub async fn create() -> Self {
         let server = test_server();
         let name = format!("boxoffice_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::connect_with(&server.admin).await.expect("connecting to the test server");
+        let mut conn =
+            PgConnection::connect_with(&server.admin).await.expect("connecting to the test server");
         admin::create_database_if_missing(&mut conn, &name).await.expect("creating a test database");
         conn.close().await.ok();
         Self { options: server.admin.clone().database(&name), name }
@@ -130,10 +131,7 @@ impl TestApp {
         let app = Application::build(&settings, pool.clone()).await.expect("building the app");
         let address = format!("http://{}", app.local_addr());
         tokio::spawn(app.run_until(std::future::pending()));
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Self { address, pool, client, db }
     }
 

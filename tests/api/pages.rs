@@ -9,7 +9,10 @@ async fn home_page_is_server_rendered_with_an_empty_state() {
     assert!(html.contains("Box Office"), "header is rendered");
     assert!(html.contains("What&#x27;s on") || html.contains("What's on"), "heading is rendered");
     assert!(html.contains("Nothing is on sale right now"), "empty state is rendered:\n{html}");
-    assert!(!html.contains("Loading shows"), "the list is rendered in place, not streamed for a script to swap in");
+    assert!(
+        !html.contains("Loading shows"),
+        "the list is rendered in place, not streamed for a script to swap in"
+    );
     assert!(html.contains("/pkg/boxoffice.js"), "hydration script is referenced");
 }
 
