@@ -7,7 +7,9 @@ test.describe("without JavaScript", () => {
     await page.goto("/");
     await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
     await expect(page.getByRole("heading", { name: "What's on" })).toBeVisible();
-    await expect(page.getByText("Nothing is on sale right now")).toBeVisible();
+    // The embedded default seeds demo shows on its first start.
+    await expect(page.getByRole("heading", { name: "The Midnight Reel" })).toBeVisible();
+    await expect(page.getByText("Pune → Mumbai")).toBeVisible();
     // No script ran, so the page was not hydrated.
     await expect(page.locator("html")).not.toHaveAttribute("data-hydrated", "true");
   });
@@ -25,9 +27,13 @@ test("after hydration the search filters as you type", async ({ page }) => {
   await page.goto("/");
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
   // Typing alone (no Enter, no click) changes the page only if the WASM app handles it.
-  await page.getByRole("searchbox", { name: "Search shows and trips" }).pressSequentially("ballet");
+  const search = page.getByRole("searchbox", { name: "Search shows and trips" });
+  await search.pressSequentially("sleeper");
+  await expect(page).toHaveURL(/\?q=sleeper$/);
+  await expect(page.getByRole("heading", { name: "Night Sleeper" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Hamlet" })).toBeHidden();
+  await search.fill("ballet");
   await expect(page.getByText("No shows or trips match “ballet”.")).toBeVisible();
-  await expect(page).toHaveURL(/\?q=ballet$/);
 });
 
 test("unknown pages show the not-found page with status 404", async ({ page }) => {

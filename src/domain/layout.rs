@@ -183,6 +183,62 @@ impl Layout {
     }
 }
 
+/// Ready-made layouts: a start for the admin's layout builder and the demo data.
+impl LayoutSpec {
+    /// 8 rows of 12 with a centre aisle; the back three rows are Premium.
+    pub fn small_cinema() -> Self {
+        let rows = (0..8u8)
+            .map(|i| RowSpec {
+                label: char::from(b'A' + i).to_string(),
+                seats: 12,
+                category: if i >= 5 { "PREMIUM" } else { "STD" }.into(),
+                aisles_after: vec![6],
+            })
+            .collect();
+        Self {
+            categories: vec![category("PREMIUM", "Premium", 35_000), category("STD", "Standard", 22_000)],
+            rows,
+            blocked: vec![],
+        }
+    }
+
+    /// A 2+2 coach of 10 rows; the front two rows are Premium (more legroom).
+    pub fn bus_2_plus_2() -> Self {
+        Self::coach(10, 4, vec![2], ("PREMIUM", "Premium", 1_500), ("STD", "Seat", 1_100))
+    }
+
+    /// A 2+1 sleeper of 6 rows of berths: rows A-C are lower berths (dearer), D-F upper.
+    pub fn sleeper_2_plus_1() -> Self {
+        Self::coach(6, 3, vec![2], ("LOWER", "Lower berth", 2_400), ("UPPER", "Upper berth", 2_000))
+    }
+
+    fn coach(
+        rows: u8,
+        seats: u16,
+        aisles_after: Vec<u16>,
+        front: (&str, &str, i64),
+        rest: (&str, &str, i64),
+    ) -> Self {
+        let front_rows = rows.min(if seats == 3 { 3 } else { 2 });
+        Self {
+            categories: vec![category(front.0, front.1, front.2), category(rest.0, rest.1, rest.2)],
+            rows: (0..rows)
+                .map(|i| RowSpec {
+                    label: char::from(b'A' + i).to_string(),
+                    seats,
+                    category: if i < front_rows { front.0 } else { rest.0 }.into(),
+                    aisles_after: aisles_after.clone(),
+                })
+                .collect(),
+            blocked: vec![],
+        }
+    }
+}
+
+fn category(code: &str, name: &str, price_cents: i64) -> CategorySpec {
+    CategorySpec { code: code.into(), name: name.into(), price_cents }
+}
+
 fn parse_categories(specs: &[CategorySpec]) -> Result<Vec<SeatCategory>, AppError> {
     if specs.is_empty() {
         return Err(AppError::invalid(
@@ -257,6 +313,17 @@ mod tests {
         assert_eq!((seats[0].seat_id, seats[0].label.as_str()), (1, "A1"));
         assert_eq!(seats.iter().map(|s| s.grid_col).take(4).collect::<Vec<_>>(), vec![0, 1, 3, 4]);
         assert_eq!((seats[4].label.as_str(), seats[4].grid_row), ("B1", 1));
+    }
+
+    #[test]
+    fn presets_are_valid_layouts() {
+        for (preset, seats) in [
+            (LayoutSpec::small_cinema(), 96),
+            (LayoutSpec::bus_2_plus_2(), 40),
+            (LayoutSpec::sleeper_2_plus_1(), 18),
+        ] {
+            assert_eq!(Layout::parse(&preset).unwrap().seats().len(), seats);
+        }
     }
 
     #[test]

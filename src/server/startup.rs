@@ -20,6 +20,7 @@ use tracing::Level;
 use super::database::Database;
 use super::{Cli, Command, Settings, health};
 use crate::app::{App, shell};
+use crate::error::AppError;
 use crate::service::bookings;
 
 /// How often each instance looks for holds that ran out.
@@ -110,6 +111,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let database = Database::open(settings).await?;
     database.migrate().await?;
+    if database.is_embedded() {
+        let seeded = crate::service::demo::seed_if_empty(&database.pool).await.map_err(AppError::from)?;
+        if seeded > 0 {
+            tracing::info!(shows = seeded, "seeded demo shows into the new embedded database");
+        }
+    }
     // Releases expired holds promptly; correctness does not depend on it (an expired hold is
     // claimable anyway), and running it on every instance is safe (SKIP LOCKED).
     let expiry_worker = tokio::spawn(bookings::run_expiry_worker(database.pool.clone(), EXPIRY_INTERVAL));

@@ -86,3 +86,15 @@ async fn unknown_pages_answer_404_with_a_way_back() {
     assert!(html.contains("Page not found"));
     assert!(html.contains("href=\"/\""));
 }
+
+#[tokio::test]
+async fn demo_shows_are_seeded_once_into_an_empty_database() {
+    let app = TestApp::spawn().await;
+    assert_eq!(boxoffice::service::demo::seed_if_empty(&app.pool).await.unwrap(), 4);
+    assert_eq!(boxoffice::service::demo::seed_if_empty(&app.pool).await.unwrap(), 0, "never twice");
+    let html = app.get("/").await.text().await.unwrap();
+    for title in ["The Midnight Reel", "Hamlet", "Morning Express", "Night Sleeper"] {
+        assert!(html.contains(title), "{title} is on the home page");
+    }
+    assert!(html.contains("Pune → Mumbai"));
+}
