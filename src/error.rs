@@ -32,6 +32,10 @@ pub enum AppError {
     /// The booking is in a state where this action makes no sense (e.g. cancelling twice).
     #[error("{0}")]
     WrongBookingState(String),
+    #[error("An account with this email already exists. Log in instead, or use another email.")]
+    EmailTaken,
+    #[error("That email and password do not match an account.")]
+    WrongCredentials,
     /// Something failed on the server; the detail is in the server log, not here.
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
@@ -57,6 +61,8 @@ impl AppError {
             | AppError::ShowCancelled
             | AppError::WrongBookingState(_) => StatusCode::CONFLICT,
             AppError::TooManySeats { .. } => StatusCode::BAD_REQUEST,
+            AppError::EmailTaken => StatusCode::CONFLICT,
+            AppError::WrongCredentials => StatusCode::UNAUTHORIZED,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Unreachable => StatusCode::BAD_GATEWAY,
         }

@@ -6,6 +6,7 @@ pub mod booking;
 pub mod layout;
 pub mod new_show;
 pub mod show;
+pub mod user;
 
 pub use booking::{
     BookedSeat, Booking, BookingFailure, BookingStatus, IdempotencyKey, Seat, SeatMap, SeatRequest,

@@ -24,12 +24,22 @@ pub struct Cli {
     pub settings: Settings,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
     /// Run the web server (the default).
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Create an admin account, or make an existing account an admin with this password.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        /// At least 10 characters.
+        #[arg(long, env = "BOXOFFICE_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long, default_value = "Admin")]
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -129,5 +139,8 @@ mod tests {
         assert_eq!(cli.command, None);
         let cli = Cli::try_parse_from(["boxoffice", "migrate"]).unwrap();
         assert_eq!(cli.command, Some(Command::Migrate));
+        let cli = Cli::try_parse_from(["boxoffice", "create-admin", "--email", "a@b.co", "--password", "pw"])
+            .unwrap();
+        assert!(matches!(cli.command, Some(Command::CreateAdmin { ref email, .. }) if email == "a@b.co"));
     }
 }

@@ -20,8 +20,9 @@ use tracing::Level;
 use super::database::Database;
 use super::{Cli, Command, Settings, health};
 use crate::app::{App, shell};
+use crate::domain::user::{Email, NewPassword, PersonName};
 use crate::error::AppError;
-use crate::service::bookings;
+use crate::service::{bookings, demo, users};
 
 /// How often each instance looks for holds that ran out.
 const EXPIRY_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
@@ -105,17 +106,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             database.close().await;
             Ok(())
         }
+        Command::CreateAdmin { email, password, name } => {
+            let email = Email::parse(&email)?;
+            let name = PersonName::parse(&name)?;
+            let password = NewPassword::parse(&password)?;
+            let database = Database::open(&cli.settings).await?;
+            database.migrate().await?;
+            let admin = users::create_or_promote_admin(&database.pool, &email, &name, &password)
+                .await
+                .map_err(AppError::from);
+            database.close().await;
+            println!("{} is an admin.", admin?.email);
+            Ok(())
+        }
     }
+}
+
+/// On a new embedded database: demo shows, and an admin with a random password, printed once.
+async fn prepare_embedded(database: &Database) -> anyhow::Result<()> {
+    let seeded = demo::seed_if_empty(&database.pool).await.map_err(AppError::from)?;
+    if seeded > 0 {
+        tracing::info!(shows = seeded, "seeded demo shows into the new embedded database");
+    }
+    if !users::admin_exists(&database.pool).await.map_err(AppError::from)? {
+        let password = demo::random_password();
+        let email = Email::parse(demo::ADMIN_EMAIL)?;
+        let name = PersonName::parse("Demo admin")?;
+        users::create_or_promote_admin(&database.pool, &email, &name, &NewPassword::parse(&password)?)
+            .await
+            .map_err(AppError::from)?;
+        println!("\nAdmin login (shown once): {} / {password}", email.as_str());
+        println!("Make another admin with: boxoffice create-admin --email E --password P");
+    }
+    Ok(())
 }
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let database = Database::open(settings).await?;
     database.migrate().await?;
     if database.is_embedded() {
-        let seeded = crate::service::demo::seed_if_empty(&database.pool).await.map_err(AppError::from)?;
-        if seeded > 0 {
-            tracing::info!(shows = seeded, "seeded demo shows into the new embedded database");
-        }
+        prepare_embedded(&database).await?;
     }
     // Releases expired holds promptly; correctness does not depend on it (an expired hold is
     // claimable anyway), and running it on every instance is safe (SKIP LOCKED).

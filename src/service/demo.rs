@@ -7,6 +7,16 @@ use super::{ServiceError, shows};
 use crate::domain::{LayoutSpec, NewShow, NewShowSpec, ShowKind};
 use crate::error::AppError;
 
+/// The demo admin the embedded default creates on its first start.
+pub const ADMIN_EMAIL: &str = "admin@boxoffice.local";
+
+/// 20 random letters and digits (about 119 bits).
+pub fn random_password() -> String {
+    use rand::Rng;
+    use rand::distr::Alphanumeric;
+    rand::rng().sample_iter(Alphanumeric).take(20).map(char::from).collect()
+}
+
 /// Creates a few shows and trips when the database has none at all; returns how many.
 pub async fn seed_if_empty(pool: &PgPool) -> Result<usize, ServiceError> {
     let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM shows)").fetch_one(pool).await?;

@@ -7,5 +7,6 @@ pub mod demo;
 pub mod error;
 pub mod health;
 pub mod shows;
+pub mod users;
 
 pub use error::ServiceError;

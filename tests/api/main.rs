@@ -1,6 +1,7 @@
 //! Integration tests: the real app on port 0, talking HTTP, each test on a fresh database.
 //! One binary with many modules, so it links once.
 
+mod accounts;
 mod booking;
 mod booking_world;
 mod cli;

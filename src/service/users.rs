@@ -1,0 +1,144 @@
+//! Accounts: registration, password checks, admins. Passwords are hashed with argon2id on
+//! tokio's blocking pool, never on the async threads that serve requests.
+
+use std::sync::OnceLock;
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash as ParsedHash, PasswordHasher, PasswordVerifier, SaltString};
+use sqlx::PgPool;
+
+use super::ServiceError;
+use crate::domain::user::{Email, NewPassword, PersonName, User};
+use crate::error::AppError;
+
+/// An argon2id PHC string. Server-only and deliberately neither `Serialize` nor `Debug`-printed,
+/// so it cannot leave the server by accident.
+pub struct PasswordHash(String);
+
+impl std::fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordHash(…)")
+    }
+}
+
+async fn hash(password: &NewPassword) -> Result<PasswordHash, ServiceError> {
+    let password = password.expose().to_owned();
+    let hashed = tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
+    })
+    .await
+    .map_err(|e| internal("the hashing task failed", e))?
+    .map_err(|e| internal("hashing a password failed", e))?;
+    Ok(PasswordHash(hashed))
+}
+
+/// Checks `password` against `hash` on the blocking pool. A malformed hash counts as a mismatch.
+async fn verify(password: &str, hash: String) -> Result<bool, ServiceError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        ParsedHash::new(&hash)
+            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .map_err(|e| internal("the verification task failed", e))
+}
+
+/// A real hash of a throw-away password: unknown emails are checked against it, so a login
+/// takes as long whether or not the account exists.
+fn dummy_hash() -> String {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY
+        .get_or_init(|| {
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::default()
+                .hash_password(b"no account has this password", &salt)
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        })
+        .clone()
+}
+
+fn internal(what: &str, error: impl std::fmt::Display) -> ServiceError {
+    tracing::error!(%error, "{what}");
+    ServiceError::Rejected(AppError::Internal)
+}
+
+/// Creates a customer account. A taken email is refused by the database's unique index.
+#[tracing::instrument(skip(pool, password), fields(email = email.as_str()))]
+pub async fn register(
+    pool: &PgPool,
+    email: &Email,
+    name: &PersonName,
+    password: &NewPassword,
+) -> Result<User, ServiceError> {
+    let password_hash = hash(password).await?;
+    let inserted = sqlx::query_as::<_, User>(
+        "INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3)
+         RETURNING id, email, name, role",
+    )
+    .bind(email.as_str())
+    .bind(name.as_str())
+    .bind(&password_hash.0)
+    .fetch_one(pool)
+    .await;
+    match inserted {
+        Ok(user) => Ok(user),
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some("users_email_unique") => {
+            Err(AppError::EmailTaken.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The account with this email and password. Wrong email and wrong password get the same
+/// answer, after the same work.
+#[tracing::instrument(skip(pool, password))]
+pub async fn authenticate(pool: &PgPool, email: &str, password: &str) -> Result<User, ServiceError> {
+    let row: Option<(i64, String, String, crate::domain::user::Role, Option<String>)> = sqlx::query_as(
+        "SELECT id, email, name, role, password_hash FROM users WHERE lower(email) = lower($1)",
+    )
+    .bind(email.trim())
+    .fetch_optional(pool)
+    .await?;
+    let stored_hash = row.as_ref().and_then(|r| r.4.clone()).unwrap_or_else(dummy_hash);
+    let matches = verify(password, stored_hash).await?;
+    match row {
+        Some((id, email, name, role, Some(_))) if matches => Ok(User { id, email, name, role }),
+        _ => Err(AppError::WrongCredentials.into()),
+    }
+}
+
+pub async fn get(pool: &PgPool, user_id: i64) -> Result<Option<User>, ServiceError> {
+    Ok(sqlx::query_as::<_, User>("SELECT id, email, name, role FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// Creates an admin, or makes an existing account an admin with this password.
+#[tracing::instrument(skip(pool, password), fields(email = email.as_str()))]
+pub async fn create_or_promote_admin(
+    pool: &PgPool,
+    email: &Email,
+    name: &PersonName,
+    password: &NewPassword,
+) -> Result<User, ServiceError> {
+    let password_hash = hash(password).await?;
+    Ok(sqlx::query_as::<_, User>(
+        "INSERT INTO users (email, name, role, password_hash) VALUES ($1, $2, 'ADMIN', $3)
+         ON CONFLICT ((lower(email))) DO UPDATE SET role = 'ADMIN', password_hash = EXCLUDED.password_hash
+         RETURNING id, email, name, role",
+    )
+    .bind(email.as_str())
+    .bind(name.as_str())
+    .bind(&password_hash.0)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// True when some admin account exists.
+pub async fn admin_exists(pool: &PgPool) -> Result<bool, ServiceError> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE role = 'ADMIN')").fetch_one(pool).await?)
+}
