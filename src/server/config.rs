@@ -11,6 +11,7 @@ use crate::service::bookings::BookingRules;
 const AFTER_HELP: &str = "\
 Every option can also be set with the environment variable shown beside it.
 Logging is set with RUST_LOG (default: info), e.g. RUST_LOG=boxoffice=debug,tower_http=debug.
+`create-admin` takes its password from BOXOFFICE_ADMIN_PASSWORD when --password is not given.
 
 Without DATABASE_URL, Box Office runs its own PostgreSQL from the system's binaries, keeping
 its data in BOXOFFICE_DATA_DIR (default: ~/.local/share/boxoffice, or /var/lib/boxoffice as root).";
@@ -127,6 +128,7 @@ mod tests {
             "BOXOFFICE_DB_MAX_CONNECTIONS",
             "BOXOFFICE_HOLD_SECONDS",
             "BOXOFFICE_MAX_SEATS_PER_BOOKING",
+            "BOXOFFICE_ADMIN_PASSWORD",
             "RUST_LOG",
         ] {
             assert!(help.contains(var), "--help does not mention {var}:\n{help}");
