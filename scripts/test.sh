@@ -9,8 +9,10 @@ step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 scripts/setup.sh --for-tests
 
 step "Unit and integration tests"
-# The release profile shares compiled dependencies with the release build below.
-cargo test --release --features ssr --tests
+# The release profile shares compiled dependencies with the release build below. leptos reads
+# LEPTOS_OUTPUT_NAME at compile time and cargo-leptos sets it (output-name in Cargo.toml): set
+# the same here, or each step would rebuild the leptos crates the other one built.
+LEPTOS_OUTPUT_NAME=boxoffice cargo test --release --features ssr --tests
 
 step "Release build (server and WASM)"
 cargo leptos build --release
