@@ -1,4 +1,5 @@
 //! Server functions: the doors the browser knocks on. Each one parses its input, calls the
 //! service layer and maps errors; no business rule lives here.
 
+pub mod accounts;
 pub mod shows;

@@ -70,6 +70,10 @@ pub struct Settings {
     #[arg(long, env = "BOXOFFICE_HOLD_SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..=3600), global = true)]
     pub hold_seconds: u32,
 
+    /// Mark session cookies Secure: set this when the site is served over https.
+    #[arg(long, env = "BOXOFFICE_SECURE_COOKIES", default_value_t = false, global = true)]
+    pub secure_cookies: bool,
+
     /// Most seats one booking may take.
     #[arg(long, env = "BOXOFFICE_MAX_SEATS_PER_BOOKING", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100), global = true)]
     pub max_seats_per_booking: u16,
@@ -129,6 +133,7 @@ mod tests {
             "BOXOFFICE_HOLD_SECONDS",
             "BOXOFFICE_MAX_SEATS_PER_BOOKING",
             "BOXOFFICE_ADMIN_PASSWORD",
+            "BOXOFFICE_SECURE_COOKIES",
             "RUST_LOG",
         ] {
             assert!(help.contains(var), "--help does not mention {var}:\n{help}");

@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use sqlx::PgPool;
 
+use super::sessions;
+use crate::domain::user::User;
 use crate::error::AppError;
 
 pub fn pool() -> Result<PgPool, AppError> {
@@ -19,4 +21,37 @@ pub fn reject(error: AppError) -> AppError {
         response.set_status(error.status_code());
     }
     error
+}
+
+async fn session() -> Result<tower_sessions::Session, AppError> {
+    leptos_axum::extract::<tower_sessions::Session>().await.map_err(|e| {
+        tracing::error!(error = %e, "no session on the request");
+        AppError::Internal
+    })
+}
+
+fn session_failed(error: tower_sessions::session::Error) -> AppError {
+    tracing::error!(%error, "session store failed");
+    AppError::Internal
+}
+
+/// Signs `user` in on this session, under a new session id (no session fixation).
+pub async fn sign_in(user: &User) -> Result<(), AppError> {
+    let session = session().await?;
+    session.cycle_id().await.map_err(session_failed)?;
+    session.insert(sessions::USER_ID, user.id).await.map_err(session_failed)
+}
+
+/// Ends the session: its data is deleted and the cookie cleared.
+pub async fn sign_out() -> Result<(), AppError> {
+    session().await?.flush().await.map_err(session_failed)
+}
+
+/// The signed-in user, if any. A session naming a deleted account counts as a guest.
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    let session = session().await?;
+    let Some(user_id) = session.get::<i64>(sessions::USER_ID).await.map_err(session_failed)? else {
+        return Ok(None);
+    };
+    Ok(crate::service::users::get(&pool()?, user_id).await?)
 }

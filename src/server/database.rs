@@ -17,6 +17,12 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 /// Name of the database the embedded default creates for the app.
 const EMBEDDED_DATABASE: &str = "boxoffice";
 
+/// Brings a database up to date: our migrations, then the session store's table.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR.run(pool).await.context("applying database migrations")?;
+    super::sessions::migrate(pool).await.context("creating the session table")
+}
+
 pub struct Database {
     pub pool: PgPool,
     embedded: Option<EmbeddedPostgres>,
@@ -57,7 +63,7 @@ impl Database {
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        MIGRATOR.run(&self.pool).await.context("applying database migrations")
+        migrate(&self.pool).await
     }
 
     /// Closes the pool, then stops the embedded cluster if we started one.

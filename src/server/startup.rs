@@ -18,7 +18,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::database::Database;
-use super::{Cli, Command, Settings, health};
+use super::{Cli, Command, Settings, health, sessions};
 use crate::app::{App, shell};
 use crate::domain::user::{Email, NewPassword, PersonName};
 use crate::error::AppError;
@@ -46,8 +46,9 @@ impl Application {
         let listener = TcpListener::bind(settings.site_addr)
             .await
             .with_context(|| format!("listening on {}", settings.site_addr))?;
+        let sessions = sessions::layer(&pool, settings.secure_cookies);
         let state = AppState { leptos_options: settings.leptos_options(), pool };
-        Ok(Self { listener, router: router(state) })
+        Ok(Self { listener, router: router(state).layer(sessions) })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -150,6 +151,10 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     // Releases expired holds promptly; correctness does not depend on it (an expired hold is
     // claimable anyway), and running it on every instance is safe (SKIP LOCKED).
     let expiry_worker = tokio::spawn(bookings::run_expiry_worker(database.pool.clone(), EXPIRY_INTERVAL));
+    let session_cleanup = tokio::spawn(sessions::delete_expired_continuously(
+        database.pool.clone(),
+        std::time::Duration::from_secs(600),
+    ));
     let app = Application::build(settings, database.pool.clone()).await?;
     let addr = app.local_addr();
     println!("\nBox Office is running at http://{addr}");
@@ -161,6 +166,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let served = app.run_until(shutdown_signal()).await;
     tracing::info!("web server stopped; closing the database");
     expiry_worker.abort();
+    session_cleanup.abort();
     database.close().await;
     served.context("serving HTTP")
 }

@@ -121,7 +121,7 @@ impl TestApp {
             .connect_with(db.options.clone())
             .await
             .expect("connecting to the test database");
-        boxoffice::server::database::MIGRATOR.run(&pool).await.expect("migrating the test database");
+        boxoffice::server::database::migrate(&pool).await.expect("migrating the test database");
         Self::spawn_with_pool(db, pool).await
     }
 

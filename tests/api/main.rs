@@ -9,3 +9,4 @@ mod embedded_postgres;
 mod health;
 mod helpers;
 mod pages;
+mod sessions;
