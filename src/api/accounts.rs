@@ -9,10 +9,10 @@ pub async fn register(email: String, name: String, password: String) -> Result<U
     use crate::domain::user::{Email, NewPassword, PersonName};
     use crate::server::context::{pool, reject, sign_in};
 
-    let parsed =
-        (|| Ok((Email::parse(&email)?, PersonName::parse(&name)?, NewPassword::parse(&password)?)))()
-            .map_err(reject)?;
-    let user = crate::service::users::register(&pool()?, &parsed.0, &parsed.1, &parsed.2)
+    let email = Email::parse(&email).map_err(reject)?;
+    let name = PersonName::parse(&name).map_err(reject)?;
+    let password = NewPassword::parse(&password).map_err(reject)?;
+    let user = crate::service::users::register(&pool()?, &email, &name, &password)
         .await
         .map_err(|e| reject(e.into()))?;
     sign_in(&user).await?;
