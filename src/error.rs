@@ -36,6 +36,18 @@ pub enum AppError {
     EmailTaken,
     #[error("That email and password do not match an account.")]
     WrongCredentials,
+    /// A guest asked for something that needs an account.
+    #[error("Please log in first.")]
+    NotSignedIn,
+    /// Signed in, but this is for admins only.
+    #[error("Only admins can do that.")]
+    Forbidden,
+    /// Too many attempts from one address or for one account in a short time.
+    #[error("Too many attempts. Please wait {retry_after_seconds} seconds and try again.")]
+    TooManyRequests { retry_after_seconds: u64 },
+    /// A state-changing request came from another site (cross-site request forgery).
+    #[error("This request came from another website and was refused.")]
+    CrossSiteRequest,
     /// Something failed on the server; the detail is in the server log, not here.
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
@@ -62,7 +74,9 @@ impl AppError {
             | AppError::WrongBookingState(_) => StatusCode::CONFLICT,
             AppError::TooManySeats { .. } => StatusCode::BAD_REQUEST,
             AppError::EmailTaken => StatusCode::CONFLICT,
-            AppError::WrongCredentials => StatusCode::UNAUTHORIZED,
+            AppError::WrongCredentials | AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::CrossSiteRequest => StatusCode::FORBIDDEN,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Unreachable => StatusCode::BAD_GATEWAY,
         }

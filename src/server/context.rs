@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use sqlx::PgPool;
 
 use super::sessions;
-use crate::domain::user::User;
+use crate::domain::user::{Role, User};
 use crate::error::AppError;
 
 pub fn pool() -> Result<PgPool, AppError> {
@@ -54,4 +54,27 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
         return Ok(None);
     };
     Ok(crate::service::users::get(&pool()?, user_id).await?)
+}
+
+/// The signed-in user, or 401 for a guest.
+pub async fn require_user() -> Result<User, AppError> {
+    current_user().await?.ok_or_else(|| reject(AppError::NotSignedIn))
+}
+
+/// The signed-in admin: 401 for a guest, 403 for a customer. Every admin server function
+/// starts here, whatever the UI shows.
+pub async fn require_admin() -> Result<User, AppError> {
+    let user = require_user().await?;
+    match user.role {
+        Role::Admin => Ok(user),
+        Role::Customer => Err(reject(AppError::Forbidden)),
+    }
+}
+
+/// The booking rules this instance runs with.
+pub fn booking_rules() -> Result<crate::service::bookings::BookingRules, AppError> {
+    use_context().ok_or_else(|| {
+        tracing::error!("no booking rules in the server function context");
+        AppError::Internal
+    })
 }

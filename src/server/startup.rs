@@ -32,6 +32,7 @@ const EXPIRY_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
+    pub rules: bookings::BookingRules,
 }
 
 /// The web app bound to its port, ready to serve. Tests build it on port 0 against their own
@@ -47,7 +48,8 @@ impl Application {
             .await
             .with_context(|| format!("listening on {}", settings.site_addr))?;
         let sessions = sessions::layer(&pool, settings.secure_cookies);
-        let state = AppState { leptos_options: settings.leptos_options(), pool };
+        let state =
+            AppState { leptos_options: settings.leptos_options(), pool, rules: settings.booking_rules() };
         Ok(Self { listener, router: router(state).layer(sessions) })
     }
 
@@ -78,8 +80,11 @@ fn router(state: AppState) -> Router {
             &state,
             routes,
             {
-                let pool = state.pool.clone();
-                move || provide_context(pool.clone())
+                let (pool, rules) = (state.pool.clone(), state.rules);
+                move || {
+                    provide_context(pool.clone());
+                    provide_context(rules);
+                }
             },
             {
                 let options = state.leptos_options.clone();
