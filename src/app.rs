@@ -1,10 +1,14 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    SsrMode,
     components::{Route, Router, Routes},
+    path,
 };
 
+use crate::ui::admin::{dashboard::AdminDashboard, show_detail::AdminShowPage, show_form::NewShowPage};
+use crate::ui::auth::{LoginPage, RegisterPage};
+use crate::ui::session::provide_session;
 use crate::ui::{home::HomePage, layout::SiteHeader, not_found::NotFound};
 
 /// The HTML document around the app, rendered on the server only.
@@ -30,6 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_session();
 
     // Effects run only in the browser, so this attribute appears once the WASM app has taken
     // over the server's HTML: end-to-end tests wait for it before they interact.
@@ -48,7 +53,12 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     // Async: the server waits for the data and sends complete HTML, so the page
                     // reads right without JavaScript and errors can still set the status code.
-                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=AdminDashboard ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/shows/new") view=NewShowPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/shows/:id") view=AdminShowPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

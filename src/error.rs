@@ -103,6 +103,11 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => {
                 AppError::invalid("request", format!("The request was malformed: {detail}"))
             }
+            // On the server, only a request body can fail to deserialize (JSON arguments).
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(detail) => {
+                AppError::invalid("request", format!("The request was malformed: {detail}"))
+            }
             other => {
                 #[cfg(feature = "ssr")]
                 tracing::error!(error = %other, "server function failed outside its body");

@@ -2,4 +2,5 @@
 //! service layer and maps errors; no business rule lives here.
 
 pub mod accounts;
+pub mod admin;
 pub mod shows;

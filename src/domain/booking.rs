@@ -33,6 +33,19 @@ pub enum BookingStatus {
     Cancelled,
 }
 
+impl BookingStatus {
+    /// As a customer reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            BookingStatus::Pending => "Held",
+            BookingStatus::Confirmed => "Confirmed",
+            BookingStatus::Expired => "Expired",
+            BookingStatus::Failed => "Failed",
+            BookingStatus::Cancelled => "Cancelled",
+        }
+    }
+}
+
 /// One seat on the seat map, with its status as a customer should read it (an expired hold
 /// reads as available).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,6 +5,7 @@ pub mod best_available;
 pub mod booking;
 pub mod layout;
 pub mod new_show;
+pub mod sales;
 pub mod show;
 pub mod user;
 
@@ -13,5 +14,6 @@ pub use booking::{
     SeatStatus,
 };
 pub use layout::{Layout, LayoutSpec, SeatCategory};
-pub use new_show::{NewShow, NewShowSpec};
+pub use new_show::{NewShow, NewShowSpec, ShowEdit};
+pub use sales::{ShowBooking, ShowDetail, ShowSales};
 pub use show::{ShowKind, ShowSearch, ShowStatus, ShowSummary};

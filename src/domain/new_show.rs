@@ -74,6 +74,43 @@ impl NewShow {
     }
 }
 
+/// An admin's change to a show that has not sold anything yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShowEdit {
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+}
+
+impl ShowEdit {
+    pub fn parse(title: &str, starts_at: &str, now: DateTime<Utc>) -> Result<Self, AppError> {
+        let title = text("title", "A title", title)?;
+        let starts_at = parse_start_time(starts_at)?;
+        if starts_at <= now {
+            return Err(AppError::invalid("starts_at", "The start time must be in the future."));
+        }
+        Ok(Self { title, starts_at })
+    }
+}
+
+/// A start time as a form sends it: "2026-12-05T19:30" (UTC, as every time on the site), or
+/// RFC 3339 with an offset.
+pub fn parse_start_time(input: &str) -> Result<DateTime<Utc>, AppError> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Err(AppError::invalid("starts_at", "A start time is required."));
+    }
+    if let Ok(at) = DateTime::parse_from_rfc3339(input) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|format| chrono::NaiveDateTime::parse_from_str(input, format).ok())
+        .map(|at| at.and_utc())
+        .ok_or_else(|| {
+            AppError::invalid("starts_at", "Give the start time as a date and time, e.g. 2026-12-05 19:30.")
+        })
+}
+
 /// A required line of text: trimmed, 1 to 200 characters.
 fn text(field: &str, what: &str, value: &str) -> Result<String, AppError> {
     let value = value.trim();
@@ -84,4 +121,40 @@ fn text(field: &str, what: &str, value: &str) -> Result<String, AppError> {
         return Err(AppError::invalid(field, format!("{what} can be at most 200 characters.")));
     }
     Ok(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_times_parse_from_forms_and_rfc3339() {
+        let expected = DateTime::parse_from_rfc3339("2026-12-05T19:30:00Z").unwrap().with_timezone(&Utc);
+        for input in
+            ["2026-12-05T19:30", "2026-12-05 19:30", "2026-12-05T21:30:00+02:00", " 2026-12-05T19:30:00 "]
+        {
+            assert_eq!(parse_start_time(input).unwrap(), expected, "{input}");
+        }
+        for input in ["", "tomorrow", "2026-13-05T19:30"] {
+            let error = parse_start_time(input).unwrap_err();
+            assert!(
+                matches!(error, AppError::InvalidInput { ref field, .. } if field == "starts_at"),
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_edit_needs_a_title_and_a_future_start() {
+        let now = Utc::now();
+        let later = (now + chrono::Duration::days(1)).to_rfc3339();
+        assert!(ShowEdit::parse("New title", &later, now).is_ok());
+        assert!(
+            matches!(ShowEdit::parse("  ", &later, now), Err(AppError::InvalidInput { field, .. }) if field == "title")
+        );
+        let earlier = (now - chrono::Duration::hours(1)).to_rfc3339();
+        assert!(
+            matches!(ShowEdit::parse("T", &earlier, now), Err(AppError::InvalidInput { field, .. }) if field == "starts_at")
+        );
+    }
 }

@@ -53,11 +53,7 @@ pub struct ShowSummary {
 impl ShowSummary {
     /// Where it happens: the venue of a show, the route of a trip.
     pub fn place(&self) -> String {
-        match (self.kind, &self.venue, &self.origin, &self.destination) {
-            (ShowKind::Trip, _, Some(from), Some(to)) => format!("{from} → {to}"),
-            (_, Some(venue), _, _) => venue.clone(),
-            _ => String::new(),
-        }
+        place(self.kind, &self.venue, &self.origin, &self.destination)
     }
 
     /// Nothing left to buy (also when every seat that exists is blocked).
@@ -79,11 +75,29 @@ impl ShowSummary {
         Some(format!("From {} · {seats}", format_price(price)))
     }
 
-    /// Start time as people read it, e.g. "Sat 5 Dec 2026, 19:30 UTC". Rendered identically on
-    /// the server and in the browser so hydration never sees two different strings.
     pub fn starts_at_display(&self) -> String {
-        self.starts_at.format("%a %-d %b %Y, %H:%M UTC").to_string()
+        format_time(self.starts_at)
     }
+}
+
+/// Where it happens: "Roxy Cinema" for a show, "Pune → Mumbai" for a trip.
+pub fn place(
+    kind: ShowKind,
+    venue: &Option<String>,
+    origin: &Option<String>,
+    destination: &Option<String>,
+) -> String {
+    match (kind, venue, origin, destination) {
+        (ShowKind::Trip, _, Some(from), Some(to)) => format!("{from} → {to}"),
+        (_, Some(venue), _, _) => venue.clone(),
+        _ => String::new(),
+    }
+}
+
+/// A time as people read it, e.g. "Sat 5 Dec 2026, 19:30 UTC". Rendered identically on the
+/// server and in the browser so hydration never sees two different strings.
+pub fn format_time(at: DateTime<Utc>) -> String {
+    at.format("%a %-d %b %Y, %H:%M UTC").to_string()
 }
 
 /// Cents as a price: 150000 -> "1,500.00".
@@ -97,6 +111,25 @@ pub fn format_price(cents: i64) -> String {
         grouped.push(digit);
     }
     format!("{grouped}.{:02}", cents % 100)
+}
+
+/// A price as an admin types it ("350", "350.5", "1,500.00") in cents.
+pub fn parse_price(field: &str, input: &str) -> Result<i64, AppError> {
+    let bad =
+        || AppError::invalid(field, format!("“{}” is not a price: write it like 350.00.", input.trim()));
+    let text: String = input.trim().chars().filter(|&c| c != ',').collect();
+    let (units, cents) = text.split_once('.').unwrap_or((&text, ""));
+    if units.is_empty() || cents.len() > 2 || !units.chars().chain(cents.chars()).all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let units: i64 = units.parse().map_err(|_| bad())?;
+    let cents: i64 = format!("{cents:0<2}").parse().map_err(|_| bad())?;
+    units
+        .checked_mul(100)
+        .and_then(|u| u.checked_add(cents))
+        .filter(|&total| total <= 100_000_000)
+        .ok_or_else(|| AppError::invalid(field, "A price can be at most 1,000,000.00."))
 }
 
 /// The text a customer typed into the show search: trimmed, empty means "everything".
@@ -124,6 +157,18 @@ impl ShowSearch {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn prices_parse_as_admins_type_them() {
+        use super::parse_price;
+        assert_eq!(parse_price("p", "350").unwrap(), 35_000);
+        assert_eq!(parse_price("p", " 350.5 ").unwrap(), 35_050);
+        assert_eq!(parse_price("p", "1,500.00").unwrap(), 150_000);
+        assert_eq!(parse_price("p", "0").unwrap(), 0);
+        for bad in ["", "-5", "1.234", "abc", "1.2.3", ".5", "99999999999"] {
+            assert!(parse_price("p", bad).is_err(), "{bad}");
+        }
+    }
+
     use super::*;
     use chrono::TimeZone;
 

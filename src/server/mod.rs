@@ -2,9 +2,11 @@
 
 pub mod config;
 pub mod context;
+pub mod csrf;
 pub mod database;
 pub mod embedded_pg;
 pub mod health;
+pub mod rpc_errors;
 pub mod sessions;
 pub mod startup;
 pub mod telemetry;

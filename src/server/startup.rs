@@ -18,7 +18,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::database::Database;
-use super::{Cli, Command, Settings, health, sessions};
+use super::{Cli, Command, Settings, csrf, health, rpc_errors, sessions};
 use crate::app::{App, shell};
 use crate::domain::user::{Email, NewPassword, PersonName};
 use crate::error::AppError;
@@ -91,12 +91,14 @@ fn router(state: AppState) -> Router {
                 move || shell(options.clone())
             },
         )
+        .route_layer(axum::middleware::from_fn(rpc_errors::status_from_error))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(request_spans)
-                .layer(PropagateRequestIdLayer::x_request_id()),
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(axum::middleware::from_fn(csrf::refuse_cross_site)),
         )
         .with_state(state)
 }

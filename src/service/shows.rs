@@ -1,8 +1,12 @@
 use sqlx::{PgPool, Row};
 
 use super::ServiceError;
+use super::error::retrying;
 use crate::domain::new_show::Place;
-use crate::domain::{NewShow, Seat, SeatCategory, SeatMap, ShowSearch, ShowSummary};
+use crate::domain::{
+    BookingStatus, NewShow, Seat, SeatCategory, SeatMap, ShowBooking, ShowEdit, ShowSales, ShowSearch,
+    ShowStatus, ShowSummary,
+};
 use crate::error::AppError;
 
 /// Most shows one list returns; the list is a storefront, not an export.
@@ -143,6 +147,235 @@ pub async fn seat_map(pool: &PgPool, show_id: i64) -> Result<SeatMap, ServiceErr
         categories,
         seats,
     })
+}
+
+const SALES_SELECT: &str = r#"
+    SELECT sh.id, sh.kind, sh.title, sh.venue, sh.origin, sh.destination, sh.starts_at, sh.status, sh.hold_seconds,
+           counts.sold, counts.held, counts.free, counts.blocked,
+           (SELECT coalesce(sum(b.total_cents), 0)::bigint FROM bookings b
+             WHERE b.show_id = sh.id AND b.status = 'CONFIRMED') AS revenue_cents,
+           NOT EXISTS (SELECT 1 FROM bookings b WHERE b.show_id = sh.id AND b.status <> 'FAILED') AS editable
+    FROM shows sh
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE s.status = 'BOOKED') AS sold,
+               count(*) FILTER (WHERE s.status = 'HELD' AND s.held_until >= now()) AS held,
+               count(*) FILTER (WHERE s.status = 'AVAILABLE'
+                                   OR (s.status = 'HELD' AND s.held_until < now())) AS free,
+               count(*) FILTER (WHERE s.status = 'BLOCKED') AS blocked
+        FROM seats s WHERE s.show_id = sh.id
+    ) AS counts
+"#;
+
+/// Every show and trip with how it sells, the newest start first: the admin dashboard.
+#[tracing::instrument(skip(pool))]
+pub async fn sales_overview(pool: &PgPool) -> Result<Vec<ShowSales>, ServiceError> {
+    let sql = format!("{SALES_SELECT} ORDER BY sh.starts_at DESC, sh.id DESC LIMIT 500");
+    Ok(sqlx::query_as::<_, ShowSales>(&sql).fetch_all(pool).await?)
+}
+
+/// How one show sells.
+#[tracing::instrument(skip(pool))]
+pub async fn sales(pool: &PgPool, show_id: i64) -> Result<ShowSales, ServiceError> {
+    let sql = format!("{SALES_SELECT} WHERE sh.id = $1");
+    sqlx::query_as::<_, ShowSales>(&sql)
+        .bind(show_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(AppError::ShowNotFound.into())
+}
+
+/// Every booking of a show that got seats, newest first, with its customer.
+#[tracing::instrument(skip(pool))]
+pub async fn bookings_of(pool: &PgPool, show_id: i64) -> Result<Vec<ShowBooking>, ServiceError> {
+    let rows = sqlx::query(
+        r#"
+        SELECT b.id, u.name, u.email, b.total_cents, b.created_at,
+               CASE WHEN b.status = 'PENDING' AND b.hold_expires_at < now() THEN 'EXPIRED' ELSE b.status END AS status,
+               ARRAY(SELECT s.label FROM seats s WHERE s.show_id = b.show_id AND s.seat_id = ANY(b.seat_ids)
+                     ORDER BY s.seat_id) AS seats
+        FROM bookings b JOIN users u ON u.id = b.user_id
+        WHERE b.show_id = $1 AND b.status <> 'FAILED'
+        ORDER BY b.created_at DESC, b.id DESC
+        LIMIT 1000
+        "#,
+    )
+    .bind(show_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(ShowBooking {
+                id: row.try_get("id")?,
+                customer_name: row.try_get("name")?,
+                customer_email: row.try_get("email")?,
+                status: row.try_get::<BookingStatus, _>("status")?,
+                seats: row.try_get("seats")?,
+                total_cents: row.try_get("total_cents")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(ServiceError::from)
+}
+
+/// Changes the title and start time of a show that has sold nothing yet.
+#[tracing::instrument(skip(pool))]
+pub async fn edit(pool: &PgPool, show_id: i64, edit: &ShowEdit) -> Result<(), ServiceError> {
+    let row = sqlx::query(
+        r#"
+        WITH target AS (
+            SELECT id, status,
+                   NOT EXISTS (SELECT 1 FROM bookings b WHERE b.show_id = $1 AND b.status <> 'FAILED') AS unsold
+            FROM shows WHERE id = $1 FOR UPDATE
+        ),
+        updated AS (
+            UPDATE shows sh SET title = $2, starts_at = $3
+            FROM target t WHERE sh.id = t.id AND t.unsold AND t.status = 'ON_SALE'
+            RETURNING sh.id
+        )
+        SELECT t.status, t.unsold, EXISTS (SELECT 1 FROM updated) AS done FROM target t
+        "#,
+    )
+    .bind(show_id)
+    .bind(&edit.title)
+    .bind(edit.starts_at)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::ShowNotFound)?;
+    if row.try_get("done")? {
+        return Ok(());
+    }
+    Err(if row.try_get::<ShowStatus, _>("status")? == ShowStatus::Cancelled {
+        AppError::ShowCancelled
+    } else {
+        AppError::WrongBookingState(
+            "This show has bookings already, so its title and start time can no longer change.".into(),
+        )
+    }
+    .into())
+}
+
+/// Cancels a show: it stops selling, every live booking becomes CANCELLED (its customer sees
+/// that in My bookings) and every seat goes off sale. A claim racing with the cancellation
+/// waits on the seat locks and then finds the seats BLOCKED, so nothing sells afterwards.
+/// Returns how many bookings were cancelled.
+#[tracing::instrument(skip(pool))]
+pub async fn cancel(pool: &PgPool, show_id: i64) -> Result<u64, ServiceError> {
+    retrying(|| async {
+        let mut tx = pool.begin().await?;
+        let status: ShowStatus = sqlx::query_scalar("SELECT status FROM shows WHERE id = $1 FOR UPDATE")
+            .bind(show_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(AppError::ShowNotFound)?;
+        if status == ShowStatus::Cancelled {
+            return Err(AppError::ShowCancelled.into());
+        }
+        sqlx::query("UPDATE shows SET status = 'CANCELLED' WHERE id = $1").bind(show_id).execute(&mut *tx).await?;
+        // Bookings first, then seats in seat order: the order every other statement locks in.
+        sqlx::query(
+            "SELECT id FROM bookings WHERE show_id = $1 AND status IN ('PENDING', 'CONFIRMED') ORDER BY id FOR UPDATE",
+        )
+        .bind(show_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("SELECT seat_id FROM seats WHERE show_id = $1 ORDER BY seat_id FOR UPDATE")
+            .bind(show_id)
+            .execute(&mut *tx)
+            .await?;
+        // A new statement sees the claims that committed while we waited for their seats.
+        let cancelled: i64 = sqlx::query_scalar(
+            r#"
+            WITH off_sale AS (
+                UPDATE seats SET status = 'BLOCKED', booking_id = NULL, held_until = NULL
+                WHERE show_id = $1 AND status <> 'BLOCKED'
+            ),
+            updated AS (
+                UPDATE bookings b SET status = 'CANCELLED', updated_at = now()
+                FROM (SELECT id, status FROM bookings WHERE show_id = $1 AND status IN ('PENDING', 'CONFIRMED')) AS before
+                WHERE b.id = before.id
+                RETURNING b.id, before.status AS from_status, b.seat_ids
+            ),
+            event AS (
+                INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids, detail)
+                SELECT $1, id, from_status, 'CANCELLED', seat_ids, 'the show was cancelled' FROM updated
+            )
+            SELECT count(*) FROM updated
+            "#,
+        )
+        .bind(show_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(cancelled as u64)
+    })
+    .await
+}
+
+/// Takes free seats off sale (`blocked` = true) or puts blocked seats back on sale. All or
+/// nothing: a seat that is held or sold (or already in the wanted state) is named in the error.
+#[tracing::instrument(skip(pool))]
+pub async fn set_blocked(
+    pool: &PgPool,
+    show_id: i64,
+    seat_ids: &[i32],
+    blocked: bool,
+) -> Result<(), ServiceError> {
+    let mut seat_ids = seat_ids.to_vec();
+    seat_ids.sort_unstable();
+    seat_ids.dedup();
+    if seat_ids.is_empty() {
+        return Err(AppError::invalid("seats", "Choose at least one seat.").into());
+    }
+    let seat_ids = &seat_ids;
+    let (from, to) = if blocked { ("AVAILABLE", "BLOCKED") } else { ("BLOCKED", "AVAILABLE") };
+    retrying(|| async {
+        let row = sqlx::query(
+            r#"
+            WITH show AS (SELECT status FROM shows WHERE id = $1),
+            locked AS (
+                SELECT seat_id, label,
+                       (status = $3::seat_status
+                        OR ($3::seat_status = 'AVAILABLE' AND status = 'HELD' AND held_until < now())) AS changeable
+                FROM seats
+                WHERE show_id = $1 AND seat_id = ANY($2) AND EXISTS (SELECT 1 FROM show WHERE status = 'ON_SALE')
+                ORDER BY seat_id
+                FOR UPDATE
+            ),
+            verdict AS (SELECT count(*) AS found, coalesce(bool_and(changeable), false) AS ok FROM locked),
+            changed AS (
+                UPDATE seats s SET status = $4::seat_status, booking_id = NULL, held_until = NULL
+                FROM locked l, verdict v
+                WHERE v.ok AND v.found = cardinality($2) AND s.show_id = $1 AND s.seat_id = l.seat_id
+                RETURNING s.seat_id
+            )
+            SELECT (SELECT status FROM show) AS show_status, v.found, (SELECT count(*) FROM changed) AS changed,
+                   ARRAY(SELECT label FROM locked WHERE NOT changeable ORDER BY seat_id) AS refused
+            FROM verdict v
+            "#,
+        )
+        .bind(show_id)
+        .bind(seat_ids)
+        .bind(from)
+        .bind(to)
+        .fetch_one(pool)
+        .await?;
+        match row.try_get::<Option<ShowStatus>, _>("show_status")? {
+            None => return Err(AppError::ShowNotFound.into()),
+            Some(ShowStatus::Cancelled) => return Err(AppError::ShowCancelled.into()),
+            Some(ShowStatus::OnSale) => {}
+        }
+        if row.try_get::<i64, _>("changed")? == seat_ids.len() as i64 {
+            return Ok(());
+        }
+        if row.try_get::<i64, _>("found")? != seat_ids.len() as i64 {
+            return Err(AppError::invalid("seats", "Some of the chosen seats do not exist in this show.").into());
+        }
+        let refused: Vec<String> = row.try_get("refused")?;
+        let what = if blocked { "free, so they cannot be blocked" } else { "blocked, so they cannot be unblocked" };
+        Err(AppError::invalid("seats", format!("Not {what}: {}.", refused.join(", "))).into())
+    })
+    .await
 }
 
 /// Makes `%`, `_` and `\` in user text match themselves in a LIKE pattern.

@@ -1,6 +1,10 @@
 //! Components. They render and call server functions; none knows SQL or HTTP details.
 
+pub mod admin;
+pub mod auth;
 pub mod error;
 pub mod home;
 pub mod layout;
 pub mod not_found;
+pub mod seat_map;
+pub mod session;

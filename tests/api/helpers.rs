@@ -152,3 +152,87 @@ impl TestApp {
         .expect("inserting a show")
     }
 }
+
+/// A browser-like client: keeps cookies, sends what server functions expect.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl Browser {
+    pub fn new(app: &TestApp) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self { client, base: app.address.clone() }
+    }
+
+    /// Calls a server function with form arguments: (status, JSON body, set-cookie).
+    pub async fn call(
+        &self,
+        function: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, serde_json::Value, Option<String>) {
+        let response =
+            self.client.post(format!("{}/rpc/{function}", self.base)).form(form).send().await.unwrap();
+        Self::read(response).await
+    }
+
+    /// Calls a server function that takes JSON: (status, JSON body).
+    pub async fn call_json(&self, function: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let response =
+            self.client.post(format!("{}/rpc/{function}", self.base)).json(body).send().await.unwrap();
+        let (status, body, _) = Self::read(response).await;
+        (status, body)
+    }
+
+    async fn read(response: reqwest::Response) -> (u16, serde_json::Value, Option<String>) {
+        let status = response.status().as_u16();
+        let cookie = response.headers().get("set-cookie").map(|v| v.to_str().unwrap().to_owned());
+        let body = response.text().await.unwrap();
+        (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body)), cookie)
+    }
+
+    /// A page: (status, location header, HTML).
+    pub async fn page(&self, path: &str) -> (u16, Option<String>, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+        (status, location, response.text().await.unwrap())
+    }
+
+    /// Registers a customer with a unique email and stays signed in; returns the user id.
+    pub async fn sign_up(&self, name: &str) -> i64 {
+        let email = format!("{}-{}@example.com", name.to_lowercase(), uuid::Uuid::new_v4().simple());
+        let (status, user, _) = self
+            .call("register", &[("email", &email), ("name", name), ("password", "correct horse battery")])
+            .await;
+        assert_eq!(status, 200, "{user}");
+        user["id"].as_i64().unwrap()
+    }
+
+    /// Creates an admin account and signs in with it.
+    pub async fn sign_in_as_admin(&self, app: &TestApp) {
+        use boxoffice::domain::user::{Email, NewPassword, PersonName};
+        let email = format!("admin-{}@example.com", uuid::Uuid::new_v4().simple());
+        boxoffice::service::users::create_or_promote_admin(
+            &app.pool,
+            &Email::parse(&email).unwrap(),
+            &PersonName::parse("Admin").unwrap(),
+            &NewPassword::parse("admin password 1").unwrap(),
+        )
+        .await
+        .unwrap();
+        let (status, user, _) =
+            self.call("login", &[("email", &email), ("password", "admin password 1")]).await;
+        assert_eq!(status, 200, "{user}");
+    }
+}

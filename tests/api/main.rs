@@ -2,6 +2,7 @@
 //! One binary with many modules, so it links once.
 
 mod accounts;
+mod admin;
 mod booking;
 mod booking_world;
 mod cli;

@@ -2,29 +2,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::TestApp;
-
-/// A browser-like client: keeps cookies, sends the form encoding server functions expect.
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Self {
-        let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        Self { client, base: app.address.clone() }
-    }
-
-    async fn call(&self, function: &str, form: &[(&str, &str)]) -> (u16, Value, Option<String>) {
-        let response =
-            self.client.post(format!("{}/rpc/{function}", self.base)).form(form).send().await.unwrap();
-        let status = response.status().as_u16();
-        let cookie = response.headers().get("set-cookie").map(|v| v.to_str().unwrap().to_owned());
-        let body = response.text().await.unwrap();
-        (status, serde_json::from_str(&body).unwrap_or(Value::String(body)), cookie)
-    }
-}
+use crate::helpers::{Browser, TestApp};
 
 #[tokio::test]
 async fn register_signs_in_and_logout_signs_out() {

@@ -1,0 +1,536 @@
+//! Creating a show or trip: the details, and a layout builder (rows of seats, aisles, a
+//! category per row with its price, blocked seats) with a live preview drawn by the same
+//! parser the server uses, so the preview and what gets saved can never disagree.
+
+use std::collections::{BTreeSet, HashMap};
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::admin::CreateShow;
+use crate::domain::layout::{CategorySpec, RowSpec};
+use crate::domain::new_show::parse_start_time;
+use crate::domain::show::{format_price, parse_price};
+use crate::domain::{Layout, LayoutSpec, NewShowSpec, Seat, SeatStatus, ShowKind};
+use crate::error::AppError;
+use crate::ui::seat_map::{SeatGrid, SeatLegend};
+
+#[derive(Debug, Clone, PartialEq)]
+struct RowDraft {
+    key: usize,
+    label: String,
+    seats: String,
+    category: String,
+    aisles: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct CategoryDraft {
+    key: usize,
+    code: String,
+    name: String,
+    price: String,
+}
+
+/// What the admin has typed so far.
+#[derive(Debug, Clone, PartialEq)]
+struct Draft {
+    kind: ShowKind,
+    title: String,
+    venue: String,
+    origin: String,
+    destination: String,
+    starts_at: String,
+    categories: Vec<CategoryDraft>,
+    rows: Vec<RowDraft>,
+    blocked: String,
+    next_key: usize,
+}
+
+impl Draft {
+    fn new() -> Self {
+        let mut draft = Self {
+            kind: ShowKind::Show,
+            title: String::new(),
+            venue: String::new(),
+            origin: String::new(),
+            destination: String::new(),
+            starts_at: String::new(),
+            categories: vec![],
+            rows: vec![],
+            blocked: String::new(),
+            next_key: 0,
+        };
+        draft.apply_preset(&LayoutSpec::small_cinema());
+        draft
+    }
+
+    fn key(&mut self) -> usize {
+        self.next_key += 1;
+        self.next_key
+    }
+
+    fn apply_preset(&mut self, preset: &LayoutSpec) {
+        self.categories = preset
+            .categories
+            .iter()
+            .map(|c| CategoryDraft {
+                key: self.key(),
+                code: c.code.clone(),
+                name: c.name.clone(),
+                price: format_price(c.price_cents).replace(',', ""),
+            })
+            .collect();
+        self.rows = preset
+            .rows
+            .iter()
+            .map(|r| RowDraft {
+                key: self.key(),
+                label: r.label.clone(),
+                seats: r.seats.to_string(),
+                category: r.category.clone(),
+                aisles: r.aisles_after.iter().map(u16::to_string).collect::<Vec<_>>().join(", "),
+            })
+            .collect();
+        self.blocked = preset.blocked.join(", ");
+    }
+
+    fn add_row(&mut self) {
+        let template = self.rows.last().cloned();
+        let label = next_row_label(self.rows.last().map(|r| r.label.as_str()));
+        let key = self.key();
+        self.rows.push(match template {
+            Some(last) => RowDraft { key, label, ..last },
+            None => RowDraft {
+                key,
+                label,
+                seats: "10".into(),
+                category: self.categories.first().map(|c| c.code.clone()).unwrap_or_default(),
+                aisles: String::new(),
+            },
+        });
+    }
+
+    fn add_category(&mut self) {
+        let key = self.key();
+        let code = format!("CAT{}", self.categories.len() + 1);
+        self.categories.push(CategoryDraft { key, code, name: String::new(), price: String::new() });
+    }
+
+    /// The layout as the parser takes it; a number that is not a number names its field.
+    fn layout_spec(&self) -> Result<LayoutSpec, AppError> {
+        let categories = self
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                Ok(CategorySpec {
+                    code: c.code.trim().to_ascii_uppercase(),
+                    name: c.name.trim().to_owned(),
+                    price_cents: parse_price(&format!("categories[{i}].price_cents"), &c.price)?,
+                })
+            })
+            .collect::<Result<_, AppError>>()?;
+        let rows = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let seats = r.seats.trim().parse::<u16>().map_err(|_| {
+                    AppError::invalid(format!("rows[{i}].seats"), "Seats per row must be a whole number.")
+                })?;
+                let aisles_after = r
+                    .aisles
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| {
+                        a.parse::<u16>().map_err(|_| {
+                            AppError::invalid(
+                                format!("rows[{i}].aisles_after"),
+                                "Aisles are seat numbers separated by commas, like 2, 6.",
+                            )
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(RowSpec {
+                    label: r.label.trim().to_owned(),
+                    seats,
+                    category: r.category.clone(),
+                    aisles_after,
+                })
+            })
+            .collect::<Result<_, AppError>>()?;
+        let blocked = self
+            .blocked
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Ok(LayoutSpec { categories, rows, blocked })
+    }
+
+    fn spec(&self) -> Result<NewShowSpec, AppError> {
+        let text = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+        let (venue, origin, destination) = match self.kind {
+            ShowKind::Show => (text(&self.venue), None, None),
+            ShowKind::Trip => (None, text(&self.origin), text(&self.destination)),
+        };
+        Ok(NewShowSpec {
+            kind: self.kind,
+            title: self.title.clone(),
+            venue,
+            origin,
+            destination,
+            starts_at: parse_start_time(&self.starts_at)?,
+            hold_seconds: None,
+            layout: self.layout_spec()?,
+        })
+    }
+}
+
+/// "A" -> "B", "Z" -> "AA", "9" -> "10".
+fn next_row_label(last: Option<&str>) -> String {
+    let Some(last) = last.map(str::trim).filter(|l| !l.is_empty()) else { return "A".into() };
+    if let Ok(n) = last.parse::<u32>() {
+        return (n + 1).to_string();
+    }
+    let mut chars: Vec<u8> = last.to_ascii_uppercase().into_bytes();
+    for c in chars.iter_mut().rev() {
+        if *c == b'Z' {
+            *c = b'A';
+        } else if c.is_ascii_uppercase() {
+            *c += 1;
+            return String::from_utf8(chars).unwrap_or_default();
+        } else {
+            return format!("{last}1");
+        }
+    }
+    format!("A{}", String::from_utf8(chars).unwrap_or_default())
+}
+
+/// The preview's seats: what the server would create.
+fn preview_seats(layout: &Layout) -> Vec<Seat> {
+    layout
+        .seats()
+        .iter()
+        .map(|s| Seat {
+            seat_id: s.seat_id,
+            row_label: s.row_label.clone(),
+            number: s.number,
+            label: s.label.clone(),
+            grid_row: s.grid_row,
+            grid_col: s.grid_col,
+            category: s.category.clone(),
+            status: if s.blocked { SeatStatus::Blocked } else { SeatStatus::Available },
+        })
+        .collect()
+}
+
+const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 bg-white px-3 py-2";
+const SMALL_INPUT: &str = "w-full rounded-md border border-slate-300 bg-white px-2 py-1";
+const BUTTON: &str =
+    "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50";
+
+#[component]
+pub fn NewShowPage() -> impl IntoView {
+    let draft = RwSignal::new(Draft::new());
+    let create = ServerAction::<CreateShow>::new();
+    // The error shown: from the last save, or from checking the draft before sending it.
+    let error = RwSignal::new(None::<AppError>);
+    let navigate = use_navigate();
+    Effect::new(move |_| match create.value().get() {
+        Some(Ok(id)) => navigate(&format!("/admin/shows/{id}"), Default::default()),
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
+    let preview = Memo::new(move |_| draft.with(|d| d.layout_spec().and_then(|spec| Layout::parse(&spec))));
+
+    let save = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        match draft.with_untracked(Draft::spec) {
+            Ok(spec) => {
+                error.set(None);
+                create.dispatch(CreateShow { spec });
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    let field_error = move |field: &'static str| {
+        move || {
+            error.with(|e| match e {
+                Some(AppError::InvalidInput { field: f, message }) if f == field => Some(message.clone()),
+                _ => None,
+            })
+        }
+    };
+    let set = move |apply: fn(&mut Draft, String)| {
+        move |event: leptos::ev::Event| {
+            let value = event_target_value(&event);
+            draft.update(|d| apply(d, value));
+        }
+    };
+
+    view! {
+        <Title text="New show or trip · Admin · Box Office"/>
+        <form class="space-y-8" on:submit=save novalidate>
+            <div>
+                <a href="/admin" class="text-sm text-indigo-700 hover:underline">"← Dashboard"</a>
+                <h1 class="text-3xl font-bold tracking-tight">"New show or trip"</h1>
+            </div>
+            <fieldset class="grid gap-4 rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200 sm:grid-cols-2">
+                <legend class="sr-only">"Details"</legend>
+                <label class="block text-sm font-medium text-slate-700">
+                    "Kind"
+                    <select
+                        name="kind"
+                        class=INPUT
+                        on:change=move |e| {
+                            let kind = if event_target_value(&e) == "TRIP" { ShowKind::Trip } else { ShowKind::Show };
+                            draft.update(|d| d.kind = kind);
+                        }
+                    >
+                        <option value="SHOW" selected=move || draft.with(|d| d.kind == ShowKind::Show)>"Show (venue)"</option>
+                        <option value="TRIP" selected=move || draft.with(|d| d.kind == ShowKind::Trip)>"Trip (route)"</option>
+                    </select>
+                </label>
+                <label class="block text-sm font-medium text-slate-700">
+                    "Title"
+                    <input name="title" class=INPUT prop:value=move || draft.with(|d| d.title.clone()) on:input=set(|d, v| d.title = v)/>
+                    <InlineError message=field_error("title")/>
+                </label>
+                <Show
+                    when=move || draft.with(|d| d.kind == ShowKind::Trip)
+                    fallback=move || view! {
+                        <label class="block text-sm font-medium text-slate-700">
+                            "Venue"
+                            <input name="venue" class=INPUT prop:value=move || draft.with(|d| d.venue.clone()) on:input=set(|d, v| d.venue = v)/>
+                            <InlineError message=field_error("venue")/>
+                        </label>
+                    }
+                >
+                    <label class="block text-sm font-medium text-slate-700">
+                        "From"
+                        <input name="origin" class=INPUT prop:value=move || draft.with(|d| d.origin.clone()) on:input=set(|d, v| d.origin = v)/>
+                        <InlineError message=field_error("origin")/>
+                    </label>
+                    <label class="block text-sm font-medium text-slate-700">
+                        "To"
+                        <input name="destination" class=INPUT prop:value=move || draft.with(|d| d.destination.clone()) on:input=set(|d, v| d.destination = v)/>
+                        <InlineError message=field_error("destination")/>
+                    </label>
+                </Show>
+                <label class="block text-sm font-medium text-slate-700">
+                    "Starts (UTC)"
+                    <input name="starts_at" type="datetime-local" class=INPUT prop:value=move || draft.with(|d| d.starts_at.clone()) on:input=set(|d, v| d.starts_at = v)/>
+                    <InlineError message=field_error("starts_at")/>
+                </label>
+            </fieldset>
+
+            <fieldset class="space-y-4 rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
+                <legend class="text-lg font-semibold">"Seat layout"</legend>
+                <div class="flex flex-wrap items-center gap-2">
+                    <span class="text-sm text-slate-600">"Start from a preset:"</span>
+                    <button type="button" class=BUTTON on:click=move |_| draft.update(|d| d.apply_preset(&LayoutSpec::small_cinema()))>"Small cinema"</button>
+                    <button type="button" class=BUTTON on:click=move |_| draft.update(|d| d.apply_preset(&LayoutSpec::bus_2_plus_2()))>"2+2 bus"</button>
+                    <button type="button" class=BUTTON on:click=move |_| draft.update(|d| d.apply_preset(&LayoutSpec::sleeper_2_plus_1()))>"2+1 sleeper"</button>
+                </div>
+
+                <div>
+                    <h2 class="font-semibold">"Categories" <span class="font-normal text-slate-500">" (best first)"</span></h2>
+                    <table class="mt-2 w-full text-sm">
+                        <thead class="text-left text-xs uppercase text-slate-500">
+                            <tr><th class="pr-2">"Code"</th><th class="pr-2">"Name"</th><th class="pr-2">"Price"</th><th><span class="sr-only">"Remove"</span></th></tr>
+                        </thead>
+                        <tbody>
+                            <For each=move || draft.with(|d| d.categories.iter().map(|c| c.key).collect::<Vec<_>>()) key=|key| *key let:key>
+                                <CategoryEditor draft key/>
+                            </For>
+                        </tbody>
+                    </table>
+                    <button type="button" class=format!("mt-2 {BUTTON}") on:click=move |_| draft.update(Draft::add_category)>"Add category"</button>
+                </div>
+
+                <div>
+                    <h2 class="font-semibold">"Rows"</h2>
+                    <table class="mt-2 w-full text-sm">
+                        <thead class="text-left text-xs uppercase text-slate-500">
+                            <tr><th class="pr-2">"Row"</th><th class="pr-2">"Seats"</th><th class="pr-2">"Category"</th><th class="pr-2">"Aisle after seats"</th><th><span class="sr-only">"Remove"</span></th></tr>
+                        </thead>
+                        <tbody>
+                            <For each=move || draft.with(|d| d.rows.iter().map(|r| r.key).collect::<Vec<_>>()) key=|key| *key let:key>
+                                <RowEditor draft key/>
+                            </For>
+                        </tbody>
+                    </table>
+                    <button type="button" class=format!("mt-2 {BUTTON}") on:click=move |_| draft.update(Draft::add_row)>"Add row"</button>
+                </div>
+
+                <label class="block text-sm font-medium text-slate-700">
+                    "Blocked seats (not for sale), e.g. A1, C7"
+                    <input name="blocked" class=INPUT prop:value=move || draft.with(|d| d.blocked.clone()) on:input=set(|d, v| d.blocked = v)/>
+                </label>
+
+                <div class="space-y-3 rounded-md bg-slate-50 p-3">
+                    <h2 class="font-semibold">"Preview"</h2>
+                    {move || match preview.get() {
+                        Ok(layout) => {
+                            let seats = preview_seats(&layout);
+                            let count = seats.iter().filter(|s| s.status == SeatStatus::Available).count();
+                            view! {
+                                <p class="text-sm text-slate-600" data-testid="preview-count">{format!("{count} seats for sale")}</p>
+                                <SeatLegend categories=layout.categories().to_vec()/>
+                                <SeatGrid
+                                    categories=layout.categories().to_vec()
+                                    seats
+                                    statuses=Signal::derive(HashMap::new)
+                                    selected=Signal::derive(BTreeSet::new)
+                                    selectable=|_| false
+                                    on_toggle=Callback::new(|_| {})
+                                    label="Preview of the seat map".into()
+                                />
+                            }
+                                .into_any()
+                        }
+                        Err(e) => view! {
+                            <p role="alert" class="rounded-md bg-amber-50 p-3 text-sm text-amber-900" data-testid="layout-error">
+                                {e.to_string()}
+                            </p>
+                        }
+                            .into_any(),
+                    }}
+                </div>
+            </fieldset>
+
+            {move || error.get().map(|e| view! {
+                <p role="alert" class="rounded-md bg-red-50 p-3 text-red-900" data-testid="form-error">{e.to_string()}</p>
+            })}
+            <button
+                type="submit"
+                disabled=move || create.pending().get()
+                class="rounded-md bg-indigo-700 px-6 py-2 font-medium text-white hover:bg-indigo-800 disabled:opacity-60"
+            >
+                {move || if create.pending().get() { "Saving…" } else { "Create" }}
+            </button>
+        </form>
+    }
+}
+
+#[component]
+fn InlineError(message: impl Fn() -> Option<String> + Send + Sync + 'static) -> impl IntoView {
+    move || message().map(|m| view! { <span class="mt-1 block text-sm font-normal text-red-700">{m}</span> })
+}
+
+#[component]
+fn RowEditor(draft: RwSignal<Draft>, key: usize) -> impl IntoView {
+    let get = move |read: fn(&RowDraft) -> String| {
+        move || draft.with(|d| d.rows.iter().find(|r| r.key == key).map(read).unwrap_or_default())
+    };
+    let set = move |apply: fn(&mut RowDraft, String)| {
+        move |event: leptos::ev::Event| {
+            let value = event_target_value(&event);
+            draft.update(|d| {
+                if let Some(row) = d.rows.iter_mut().find(|r| r.key == key) {
+                    apply(row, value);
+                }
+            });
+        }
+    };
+    let label = get(|r| r.label.clone());
+    view! {
+        <tr>
+            <td class="py-1 pr-2"><input aria-label=move || format!("Row {} label", label()) class=SMALL_INPUT size="3" prop:value=get(|r| r.label.clone()) on:input=set(|r, v| r.label = v)/></td>
+            <td class="py-1 pr-2"><input aria-label=move || format!("Row {} seats", label()) class=SMALL_INPUT inputmode="numeric" size="3" prop:value=get(|r| r.seats.clone()) on:input=set(|r, v| r.seats = v)/></td>
+            <td class="py-1 pr-2">
+                <select aria-label=move || format!("Row {} category", label()) class=SMALL_INPUT on:change=set(|r, v| r.category = v)>
+                    {move || {
+                        let current = get(|r| r.category.clone())();
+                        draft.with(|d| d.categories.iter().map(|c| {
+                            let code = c.code.trim().to_ascii_uppercase();
+                            let selected = code == current;
+                            let name = if c.name.trim().is_empty() { code.clone() } else { c.name.clone() };
+                            view! { <option value=code selected=selected>{name}</option> }
+                        }).collect_view())
+                    }}
+                </select>
+            </td>
+            <td class="py-1 pr-2"><input aria-label=move || format!("Row {} aisles", label()) class=SMALL_INPUT placeholder="e.g. 2, 6" prop:value=get(|r| r.aisles.clone()) on:input=set(|r, v| r.aisles = v)/></td>
+            <td class="py-1">
+                <button type="button" class="text-sm text-red-700 hover:underline" aria-label=move || format!("Remove row {}", label())
+                    on:click=move |_| draft.update(|d| d.rows.retain(|r| r.key != key))>"Remove"</button>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn CategoryEditor(draft: RwSignal<Draft>, key: usize) -> impl IntoView {
+    let get = move |read: fn(&CategoryDraft) -> String| {
+        move || draft.with(|d| d.categories.iter().find(|c| c.key == key).map(read).unwrap_or_default())
+    };
+    let set = move |apply: fn(&mut CategoryDraft, String)| {
+        move |event: leptos::ev::Event| {
+            let value = event_target_value(&event);
+            draft.update(|d| {
+                if let Some(category) = d.categories.iter_mut().find(|c| c.key == key) {
+                    apply(category, value);
+                }
+            });
+        }
+    };
+    view! {
+        <tr>
+            <td class="py-1 pr-2"><input aria-label="Category code" class=SMALL_INPUT size="8" prop:value=get(|c| c.code.clone()) on:input=set(|c, v| c.code = v.trim().to_ascii_uppercase())/></td>
+            <td class="py-1 pr-2"><input aria-label="Category name" class=SMALL_INPUT prop:value=get(|c| c.name.clone()) on:input=set(|c, v| c.name = v)/></td>
+            <td class="py-1 pr-2"><input aria-label="Category price" class=SMALL_INPUT inputmode="decimal" size="8" prop:value=get(|c| c.price.clone()) on:input=set(|c, v| c.price = v)/></td>
+            <td class="py-1">
+                <button type="button" class="text-sm text-red-700 hover:underline" on:click=move |_| draft.update(|d| d.categories.retain(|c| c.key != key))>"Remove"</button>
+            </td>
+        </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_labels_continue_the_sequence() {
+        assert_eq!(next_row_label(None), "A");
+        assert_eq!(next_row_label(Some("B")), "C");
+        assert_eq!(next_row_label(Some("Z")), "AA");
+        assert_eq!(next_row_label(Some("AZ")), "BA");
+        assert_eq!(next_row_label(Some("9")), "10");
+    }
+
+    #[test]
+    fn presets_survive_the_round_trip_through_the_builder() {
+        for preset in [LayoutSpec::small_cinema(), LayoutSpec::bus_2_plus_2(), LayoutSpec::sleeper_2_plus_1()]
+        {
+            let mut draft = Draft::new();
+            draft.apply_preset(&preset);
+            assert_eq!(draft.layout_spec().unwrap(), preset);
+        }
+    }
+
+    #[test]
+    fn typing_mistakes_name_their_field() {
+        let mut draft = Draft::new();
+        draft.rows[2].seats = "ten".into();
+        assert!(
+            matches!(draft.layout_spec(), Err(AppError::InvalidInput { field, .. }) if field == "rows[2].seats")
+        );
+        let mut draft = Draft::new();
+        draft.rows[0].aisles = "2, x".into();
+        assert!(
+            matches!(draft.layout_spec(), Err(AppError::InvalidInput { field, .. }) if field == "rows[0].aisles_after")
+        );
+        let mut draft = Draft::new();
+        draft.categories[1].price = "cheap".into();
+        assert!(
+            matches!(draft.layout_spec(), Err(AppError::InvalidInput { field, .. }) if field == "categories[1].price_cents")
+        );
+    }
+}
