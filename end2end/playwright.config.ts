@@ -1,6 +1,7 @@
 import { defineConfig } from "@playwright/test";
 import * as os from "node:os";
 import * as path from "node:path";
+import { ADMIN } from "./tests/helpers";
 
 // The release server on the embedded default database, in a fresh data folder each run.
 const port = Number(process.env.E2E_PORT ?? 3300);
@@ -13,7 +14,7 @@ delete process.env.DATABASE_URL;
 export default defineConfig({
   testDir: "./tests",
   outputDir: "./test-results",
-  timeout: 30_000,
+  timeout: 45_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
   forbidOnly: !!process.env.CI,
@@ -38,7 +39,10 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `rm -rf '${dataDir}' && exec ./target/release/boxoffice`,
+    // A known admin (the embedded default's own demo admin has a random password), then serve.
+    command:
+      `rm -rf '${dataDir}' && ./target/release/boxoffice create-admin --email ${ADMIN.email} --name 'E2E Admin' && ` +
+      `exec ./target/release/boxoffice`,
     cwd: repo,
     url: `${baseURL}/readyz`,
     timeout: 120_000,
@@ -51,6 +55,9 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: "target/site",
       BOXOFFICE_DATA_DIR: dataDir,
       RUST_LOG: "warn",
+      BOXOFFICE_ADMIN_PASSWORD: ADMIN.password,
+      // Short holds, so a test can watch one run out.
+      BOXOFFICE_HOLD_SECONDS: "15",
     },
   },
 });

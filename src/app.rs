@@ -8,7 +8,11 @@ use leptos_router::{
 
 use crate::ui::admin::{dashboard::AdminDashboard, show_detail::AdminShowPage, show_form::NewShowPage};
 use crate::ui::auth::{LoginPage, RegisterPage};
+use crate::ui::checkout::CheckoutPage;
+use crate::ui::my_bookings::{BookingPage, MyBookingsPage};
 use crate::ui::session::provide_session;
+use crate::ui::show_page::ShowPageView;
+use crate::ui::toast::{ToastRegion, provide_toasts};
 use crate::ui::{home::HomePage, layout::SiteHeader, not_found::NotFound};
 
 /// The HTML document around the app, rendered on the server only.
@@ -35,6 +39,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_session();
+    provide_toasts();
 
     // Effects run only in the browser, so this attribute appears once the WASM app has taken
     // over the server's HTML: end-to-end tests wait for it before they interact.
@@ -54,6 +59,10 @@ pub fn App() -> impl IntoView {
                     // Async: the server waits for the data and sends complete HTML, so the page
                     // reads right without JavaScript and errors can still set the status code.
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/shows/:id") view=ShowPageView ssr=SsrMode::Async/>
+                    <Route path=path!("/checkout/:id") view=CheckoutPage ssr=SsrMode::Async/>
+                    <Route path=path!("/bookings") view=MyBookingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/bookings/:id") view=BookingPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminDashboard ssr=SsrMode::Async/>
@@ -61,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/shows/:id") view=AdminShowPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
+            <ToastRegion/>
         </Router>
     }
 }

@@ -4,6 +4,8 @@
 //! `hydrate` for the browser (the same components, hydrated from the server's HTML).
 //! Data flows one way: component -> server function -> service -> PostgreSQL.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 pub mod domain;

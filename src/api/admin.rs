@@ -64,7 +64,9 @@ pub async fn cancel_show(show_id: i64) -> Result<u64, AppError> {
     use crate::server::context::{pool, reject, require_admin};
 
     require_admin().await?;
-    crate::service::shows::cancel(&pool()?, show_id).await.map_err(|e| reject(e.into()))
+    let cancelled = crate::service::shows::cancel(&pool()?, show_id).await.map_err(|e| reject(e.into()))?;
+    crate::server::context::live_feed()?.changed(show_id);
+    Ok(cancelled)
 }
 
 /// Takes free seats off sale, or puts blocked seats back on sale.
@@ -75,5 +77,7 @@ pub async fn set_seats_blocked(show_id: i64, seat_ids: Vec<i32>, blocked: bool) 
     require_admin().await?;
     crate::service::shows::set_blocked(&pool()?, show_id, &seat_ids, blocked)
         .await
-        .map_err(|e| reject(e.into()))
+        .map_err(|e| reject(e.into()))?;
+    crate::server::context::live_feed()?.changed(show_id);
+    Ok(())
 }

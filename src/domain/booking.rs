@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::layout::SeatCategory;
-use super::show::{ShowKind, ShowStatus};
+use super::show::{ShowKind, ShowStatus, ShowSummary};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -214,4 +214,21 @@ mod tests {
         assert!(IdempotencyKey::parse("has space").is_err());
         assert!(IdempotencyKey::parse(&"k".repeat(201)).is_err());
     }
+}
+
+/// A show's page: what it is, its seat map, and the rules for choosing seats.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShowPage {
+    pub show: ShowSummary,
+    pub seat_map: SeatMap,
+    pub max_seats_per_booking: u16,
+}
+
+/// A booking with the show it is for, as its customer sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BookingView {
+    pub booking: Booking,
+    pub show: ShowSummary,
+    /// The server's clock when this was read, so a countdown does not trust the browser's.
+    pub now: DateTime<Utc>,
 }

@@ -4,14 +4,15 @@
 pub mod best_available;
 pub mod booking;
 pub mod layout;
+pub mod live;
 pub mod new_show;
 pub mod sales;
 pub mod show;
 pub mod user;
 
 pub use booking::{
-    BookedSeat, Booking, BookingFailure, BookingStatus, IdempotencyKey, Seat, SeatMap, SeatRequest,
-    SeatStatus,
+    BookedSeat, Booking, BookingFailure, BookingStatus, BookingView, IdempotencyKey, Seat, SeatMap,
+    SeatRequest, SeatStatus, ShowPage,
 };
 pub use layout::{Layout, LayoutSpec, SeatCategory};
 pub use new_show::{NewShow, NewShowSpec, ShowEdit};

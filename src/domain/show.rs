@@ -132,9 +132,13 @@ pub fn parse_price(field: &str, input: &str) -> Result<i64, AppError> {
         .ok_or_else(|| AppError::invalid(field, "A price can be at most 1,000,000.00."))
 }
 
-/// The text a customer typed into the show search: trimmed, empty means "everything".
+/// What a customer searches the show list for: a text (trimmed; empty means everything) and
+/// optionally a day (UTC, as every time on the site).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShowSearch(Option<String>);
+pub struct ShowSearch {
+    text: Option<String>,
+    date: Option<chrono::NaiveDate>,
+}
 
 impl ShowSearch {
     pub const MAX_CHARS: usize = 100;
@@ -147,11 +151,27 @@ impl ShowSearch {
                 format!("Search text is too long: use at most {} characters.", Self::MAX_CHARS),
             ));
         }
-        Ok(Self((!text.is_empty()).then(|| text.to_owned())))
+        Ok(Self { text: (!text.is_empty()).then(|| text.to_owned()), date: None })
+    }
+
+    /// Narrows the search to one day, given as a date field sends it ("2026-12-05"); empty
+    /// means any day.
+    pub fn on_date(self, date: &str) -> Result<Self, AppError> {
+        let date = date.trim();
+        if date.is_empty() {
+            return Ok(self);
+        }
+        let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+            .map_err(|_| AppError::invalid("date", "Give the date as year-month-day, e.g. 2026-12-05."))?;
+        Ok(Self { date: Some(date), ..self })
     }
 
     pub fn text(&self) -> Option<&str> {
-        self.0.as_deref()
+        self.text.as_deref()
+    }
+
+    pub fn date(&self) -> Option<chrono::NaiveDate> {
+        self.date
     }
 }
 
@@ -183,6 +203,10 @@ mod tests {
         let err = ShowSearch::parse(&"x".repeat(ShowSearch::MAX_CHARS + 1)).unwrap_err();
         assert!(matches!(err, AppError::InvalidInput { ref field, .. } if field == "search"));
         assert!(ShowSearch::parse(&"é".repeat(ShowSearch::MAX_CHARS)).is_ok());
+        let dated = ShowSearch::parse("").unwrap().on_date("2026-12-05").unwrap();
+        assert_eq!(dated.date(), chrono::NaiveDate::from_ymd_opt(2026, 12, 5));
+        assert_eq!(ShowSearch::parse("").unwrap().on_date(" ").unwrap().date(), None);
+        assert!(ShowSearch::parse("").unwrap().on_date("5/12/2026").is_err());
     }
 
     fn summary(kind: ShowKind) -> ShowSummary {

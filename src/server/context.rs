@@ -78,3 +78,11 @@ pub fn booking_rules() -> Result<crate::service::bookings::BookingRules, AppErro
         AppError::Internal
     })
 }
+
+/// This instance's live seat feed.
+pub fn live_feed() -> Result<crate::service::live::LiveFeed, AppError> {
+    use_context().ok_or_else(|| {
+        tracing::error!("no live feed in the server function context");
+        AppError::Internal
+    })
+}

@@ -5,6 +5,7 @@ pub mod context;
 pub mod csrf;
 pub mod database;
 pub mod embedded_pg;
+pub mod events;
 pub mod health;
 pub mod rpc_errors;
 pub mod sessions;

@@ -18,10 +18,11 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::database::Database;
-use super::{Cli, Command, Settings, csrf, health, rpc_errors, sessions};
+use super::{Cli, Command, Settings, csrf, events, health, rpc_errors, sessions};
 use crate::app::{App, shell};
 use crate::domain::user::{Email, NewPassword, PersonName};
 use crate::error::AppError;
+use crate::service::live::LiveFeed;
 use crate::service::{bookings, demo, users};
 
 /// How often each instance looks for holds that ran out.
@@ -33,12 +34,14 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
     pub rules: bookings::BookingRules,
+    pub feed: LiveFeed,
 }
 
 /// The web app bound to its port, ready to serve. Tests build it on port 0 against their own
 /// database and read the port back.
 pub struct Application {
     listener: TcpListener,
+    feed: LiveFeed,
     router: Router,
 }
 
@@ -48,9 +51,19 @@ impl Application {
             .await
             .with_context(|| format!("listening on {}", settings.site_addr))?;
         let sessions = sessions::layer(&pool, settings.secure_cookies);
-        let state =
-            AppState { leptos_options: settings.leptos_options(), pool, rules: settings.booking_rules() };
-        Ok(Self { listener, router: router(state).layer(sessions) })
+        let feed = LiveFeed::start(pool.clone());
+        let state = AppState {
+            leptos_options: settings.leptos_options(),
+            pool,
+            rules: settings.booking_rules(),
+            feed,
+        };
+        Ok(Self { listener, feed: state.feed.clone(), router: router(state).layer(sessions) })
+    }
+
+    /// This instance's live seat feed (for the expiry worker, and tests).
+    pub fn live_feed(&self) -> LiveFeed {
+        self.feed.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -76,14 +89,17 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
+        .route("/shows/{show_id}/events", get(events::seat_events))
+        .route("/events/availability", get(events::availability_events))
         .leptos_routes_with_context(
             &state,
             routes,
             {
-                let (pool, rules) = (state.pool.clone(), state.rules);
+                let (pool, rules, feed) = (state.pool.clone(), state.rules, state.feed.clone());
                 move || {
                     provide_context(pool.clone());
                     provide_context(rules);
+                    provide_context(feed.clone());
                 }
             },
             {
@@ -155,14 +171,18 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     if database.is_embedded() {
         prepare_embedded(&database).await?;
     }
+    let app = Application::build(settings, database.pool.clone()).await?;
     // Releases expired holds promptly; correctness does not depend on it (an expired hold is
     // claimable anyway), and running it on every instance is safe (SKIP LOCKED).
-    let expiry_worker = tokio::spawn(bookings::run_expiry_worker(database.pool.clone(), EXPIRY_INTERVAL));
+    let expiry_worker = tokio::spawn(bookings::run_expiry_worker(
+        database.pool.clone(),
+        EXPIRY_INTERVAL,
+        Some(app.live_feed()),
+    ));
     let session_cleanup = tokio::spawn(sessions::delete_expired_continuously(
         database.pool.clone(),
         std::time::Duration::from_secs(600),
     ));
-    let app = Application::build(settings, database.pool.clone()).await?;
     let addr = app.local_addr();
     println!("\nBox Office is running at http://{addr}");
     if database.is_embedded() {

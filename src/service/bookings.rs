@@ -8,6 +8,7 @@ use sqlx::types::Json;
 use sqlx::{PgPool, Row};
 
 use super::error::{ServiceError, retrying};
+use super::live::LiveFeed;
 use super::shows;
 use crate::domain::best_available::{self, NotEnough};
 use crate::domain::{
@@ -515,11 +516,12 @@ pub async fn cancel(pool: &PgPool, booking_id: i64, user_id: i64) -> Result<Book
     .into())
 }
 
-/// Releases holds that ran out, at most `limit` bookings per call. Several instances can run
-/// this at once: each takes bookings nobody else has locked (`SKIP LOCKED`).
-pub async fn expire_due_holds(pool: &PgPool, limit: i64) -> Result<u64, ServiceError> {
+/// Releases holds that ran out, at most `limit` bookings per call, and returns the show of
+/// each booking it expired. Several instances can run this at once: each takes bookings
+/// nobody else has locked (`SKIP LOCKED`).
+pub async fn expire_due_holds(pool: &PgPool, limit: i64) -> Result<Vec<i64>, ServiceError> {
     retrying(|| async {
-        let expired: i64 = sqlx::query_scalar(
+        let expired: Vec<i64> = sqlx::query_scalar(
             r#"
             WITH due AS (
                 SELECT id, show_id, seat_ids FROM bookings
@@ -551,26 +553,32 @@ pub async fn expire_due_holds(pool: &PgPool, limit: i64) -> Result<u64, ServiceE
                 INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids, detail)
                 SELECT show_id, id, 'PENDING', 'EXPIRED', seat_ids, 'hold ran out' FROM updated
             )
-            SELECT count(*) FROM updated
+            SELECT show_id FROM updated
             "#,
         )
         .bind(limit)
-        .fetch_one(pool)
+        .fetch_all(pool)
         .await?;
-        Ok(expired as u64)
+        Ok(expired)
     })
     .await
 }
 
-/// Runs [`expire_due_holds`] every `interval` until the pool is closed.
-pub async fn run_expiry_worker(pool: PgPool, interval: std::time::Duration) {
+/// Runs [`expire_due_holds`] every `interval` until the pool is closed, telling the live feed
+/// (when there is one) which shows got seats back.
+pub async fn run_expiry_worker(pool: PgPool, interval: std::time::Duration, feed: Option<LiveFeed>) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while !pool.is_closed() {
         ticker.tick().await;
         match expire_due_holds(&pool, 1000).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(expired = n, "released expired holds"),
+            Ok(shows) if shows.is_empty() => {}
+            Ok(shows) => {
+                tracing::info!(expired = shows.len(), "released expired holds");
+                if let Some(feed) = &feed {
+                    shows.iter().for_each(|&show| feed.changed(show));
+                }
+            }
             Err(e) if pool.is_closed() => tracing::debug!(error = %e, "expiry worker stopping"),
             Err(e) => tracing::warn!(error = %e, "expiry worker pass failed"),
         }

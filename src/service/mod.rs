@@ -6,6 +6,7 @@ pub mod bookings;
 pub mod demo;
 pub mod error;
 pub mod health;
+pub mod live;
 pub mod shows;
 pub mod users;
 

@@ -12,37 +12,56 @@ use crate::error::AppError;
 /// Most shows one list returns; the list is a storefront, not an export.
 const LIST_LIMIT: i64 = 200;
 
+const SUMMARY_SELECT: &str = r#"
+    SELECT sh.id, sh.kind, sh.title, sh.venue, sh.origin, sh.destination, sh.starts_at, sh.status,
+           counts.total_seats, counts.available_seats,
+           (SELECT min(price_cents) FROM seat_categories c WHERE c.show_id = sh.id) AS min_price_cents
+    FROM shows sh
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE s.status <> 'BLOCKED') AS total_seats,
+               count(*) FILTER (WHERE s.status = 'AVAILABLE'
+                                   OR (s.status = 'HELD' AND s.held_until < now())) AS available_seats
+        FROM seats s WHERE s.show_id = sh.id
+    ) AS counts
+"#;
+
 /// Shows and trips on sale that have not started, soonest first, matching the search text in
 /// the title, venue, origin or destination. Seat counts are derived from the seats (there is
 /// no counter row that every booking would have to update).
 #[tracing::instrument(skip(pool))]
 pub async fn list_upcoming(pool: &PgPool, search: &ShowSearch) -> Result<Vec<ShowSummary>, ServiceError> {
     let pattern = search.text().map(|text| format!("%{}%", escape_like(text)));
-    let shows = sqlx::query_as::<_, ShowSummary>(
-        r#"
-        SELECT sh.id, sh.kind, sh.title, sh.venue, sh.origin, sh.destination, sh.starts_at, sh.status,
-               counts.total_seats, counts.available_seats,
-               (SELECT min(price_cents) FROM seat_categories c WHERE c.show_id = sh.id) AS min_price_cents
-        FROM shows sh
-        CROSS JOIN LATERAL (
-            SELECT count(*) FILTER (WHERE s.status <> 'BLOCKED') AS total_seats,
-                   count(*) FILTER (WHERE s.status = 'AVAILABLE'
-                                       OR (s.status = 'HELD' AND s.held_until < now())) AS available_seats
-            FROM seats s WHERE s.show_id = sh.id
-        ) AS counts
+    let sql = format!(
+        "{SUMMARY_SELECT}
         WHERE sh.status = 'ON_SALE'
           AND sh.starts_at > now()
           AND ($1::text IS NULL
                OR sh.title ILIKE $1 OR sh.venue ILIKE $1 OR sh.origin ILIKE $1 OR sh.destination ILIKE $1)
+          AND ($3::date IS NULL
+               OR (sh.starts_at >= ($3::date)::timestamp AT TIME ZONE 'UTC'
+                   AND sh.starts_at < ($3::date + 1)::timestamp AT TIME ZONE 'UTC'))
         ORDER BY sh.starts_at, sh.id
-        LIMIT $2
-        "#,
-    )
-    .bind(pattern)
-    .bind(LIST_LIMIT)
-    .fetch_all(pool)
-    .await?;
+        LIMIT $2"
+    );
+    let shows = sqlx::query_as::<_, ShowSummary>(&sql)
+        .bind(pattern)
+        .bind(LIST_LIMIT)
+        .bind(search.date())
+        .fetch_all(pool)
+        .await?;
     Ok(shows)
+}
+
+/// The given shows, whatever their state (for pages about one show or a customer's bookings).
+#[tracing::instrument(skip(pool))]
+pub async fn summaries(pool: &PgPool, show_ids: &[i64]) -> Result<Vec<ShowSummary>, ServiceError> {
+    let sql = format!("{SUMMARY_SELECT} WHERE sh.id = ANY($1)");
+    Ok(sqlx::query_as::<_, ShowSummary>(&sql).bind(show_ids).fetch_all(pool).await?)
+}
+
+/// One show, whatever its state.
+pub async fn summary(pool: &PgPool, show_id: i64) -> Result<ShowSummary, ServiceError> {
+    summaries(pool, &[show_id]).await?.pop().ok_or(AppError::ShowNotFound.into())
 }
 
 /// Creates a show with all its categories and seats in one transaction: three statements

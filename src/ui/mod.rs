@@ -2,9 +2,14 @@
 
 pub mod admin;
 pub mod auth;
+pub mod checkout;
 pub mod error;
 pub mod home;
 pub mod layout;
+pub mod live;
+pub mod my_bookings;
 pub mod not_found;
 pub mod seat_map;
 pub mod session;
+pub mod show_page;
+pub mod toast;

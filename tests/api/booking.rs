@@ -76,8 +76,8 @@ async fn chaos_500_customers_hold_confirm_cancel_and_expire() {
     // Two workers, as two app instances would run: SKIP LOCKED keeps them from fighting, and
     // the event-chain invariant would catch a booking expired twice.
     let workers = [
-        tokio::spawn(bookings::run_expiry_worker(app.pool.clone(), Duration::from_millis(100))),
-        tokio::spawn(bookings::run_expiry_worker(app.pool.clone(), Duration::from_millis(100))),
+        tokio::spawn(bookings::run_expiry_worker(app.pool.clone(), Duration::from_millis(100), None)),
+        tokio::spawn(bookings::run_expiry_worker(app.pool.clone(), Duration::from_millis(100), None)),
     ];
 
     let customers: Vec<_> = users
@@ -259,7 +259,8 @@ async fn the_expiry_worker_releases_holds_within_two_seconds() {
     let app = TestApp::spawn().await;
     let show = create_show(&app.pool, &hall(1, 4)).await;
     let users = create_users(&app.pool, 1).await;
-    let worker = tokio::spawn(bookings::run_expiry_worker(app.pool.clone(), Duration::from_millis(500)));
+    let worker =
+        tokio::spawn(bookings::run_expiry_worker(app.pool.clone(), Duration::from_millis(500), None));
     let booking = hold(&app.pool, &rules(1), show, users[0], &[3, 4]).await.unwrap();
 
     let mut released = false;

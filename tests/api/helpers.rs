@@ -135,6 +135,19 @@ impl TestApp {
         Self { address, pool, client, db }
     }
 
+    /// Another instance of the app on the same database, as behind a load balancer; returns
+    /// its address.
+    pub async fn second_instance(&self) -> String {
+        let pool =
+            PgPoolOptions::new().max_connections(5).connect_with(self.db.options.clone()).await.unwrap();
+        let mut settings = Cli::parse_from(["boxoffice"]).settings;
+        settings.site_addr = "127.0.0.1:0".parse().unwrap();
+        let app = Application::build(&settings, pool).await.expect("building the second instance");
+        let address = format!("http://{}", app.local_addr());
+        tokio::spawn(app.run_until(std::future::pending()));
+        address
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(format!("{}{path}", self.address)).send().await.expect("request failed")
     }
@@ -234,5 +247,45 @@ impl Browser {
         let (status, user, _) =
             self.call("login", &[("email", &email), ("password", "admin password 1")]).await;
         assert_eq!(status, 200, "{user}");
+    }
+}
+
+/// A Server-Sent Events stream being read, event by event.
+pub struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl EventStream {
+    pub async fn open(url: &str) -> Self {
+        let response = reqwest::Client::new().get(url).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{url}");
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Self { response, buffer: String::new() }
+    }
+
+    /// The next event as (name, data), waiting at most `timeout`.
+    pub async fn next(&mut self, timeout: std::time::Duration) -> Option<(String, String)> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let field = |name: &str| {
+                    block
+                        .lines()
+                        .filter_map(|l| l.strip_prefix(name))
+                        .map(str::trim_start)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                };
+                let (event, data) = (field("event:"), field("data:"));
+                if event.is_empty() && data.is_empty() {
+                    continue; // a keep-alive comment
+                }
+                return Some((event, data));
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk()).await.ok()?.ok()??;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
     }
 }

@@ -6,6 +6,7 @@ mod admin;
 mod booking;
 mod booking_world;
 mod cli;
+mod customer;
 mod embedded_postgres;
 mod health;
 mod helpers;

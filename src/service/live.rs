@@ -1,0 +1,288 @@
+//! The live seat feed. Doors report which shows they changed; each instance gathers those and
+//! publishes them as one `NOTIFY` per short window (never inside a booking's transaction, so
+//! the notification queue's lock never throttles bookings). Every instance `LISTEN`s, re-reads
+//! the seat states of the shows named, and broadcasts what changed to its subscribers (the SSE
+//! streams of open seat maps and show lists). Several instances behind a load balancer thus
+//! show every customer the same seats. A periodic resync covers a lost connection and holds
+//! that lapse without the expiry worker.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::{Notify, broadcast};
+
+use super::ServiceError;
+use crate::domain::SeatStatus;
+use crate::domain::live::{SeatChange, ShowAvailability};
+
+const CHANNEL: &str = "boxoffice_seats";
+/// Changes gathered before one NOTIFY goes out.
+const BATCH_WINDOW: Duration = Duration::from_millis(50);
+/// How often subscribed shows are re-read whatever was notified.
+const RESYNC_INTERVAL: Duration = Duration::from_secs(5);
+/// Updates a slow subscriber may fall behind before it is sent a fresh snapshot instead.
+const SUBSCRIBER_BACKLOG: usize = 256;
+/// NOTIFY payloads must stay under 8000 bytes.
+const MAX_PAYLOAD: usize = 7000;
+
+/// A cheap handle to this instance's feed.
+#[derive(Clone)]
+pub struct LiveFeed {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: PgPool,
+    /// Shows changed here and not yet published.
+    pending: Mutex<HashSet<i64>>,
+    wake: Notify,
+    /// Open seat maps, by show: the last known state and the channel of changes to it.
+    shows: Mutex<HashMap<i64, ShowChannel>>,
+    /// Seats left per show, for open show lists.
+    availability: broadcast::Sender<Arc<Vec<ShowAvailability>>>,
+}
+
+struct ShowChannel {
+    seats: HashMap<i32, SeatStatus>,
+    sender: broadcast::Sender<Arc<Vec<SeatChange>>>,
+}
+
+/// What a new subscriber starts from, and where the changes after it arrive.
+pub struct SeatSubscription {
+    pub snapshot: Vec<SeatChange>,
+    pub changes: broadcast::Receiver<Arc<Vec<SeatChange>>>,
+}
+
+impl LiveFeed {
+    /// Starts publishing and listening on `pool`'s database, until the pool is closed.
+    pub fn start(pool: PgPool) -> Self {
+        let (availability, _) = broadcast::channel(SUBSCRIBER_BACKLOG);
+        let feed = Self {
+            inner: Arc::new(Inner {
+                pool,
+                pending: Mutex::default(),
+                wake: Notify::new(),
+                shows: Mutex::default(),
+                availability,
+            }),
+        };
+        tokio::spawn(feed.clone().publish());
+        tokio::spawn(feed.clone().listen());
+        feed
+    }
+
+    /// Reports that seats of `show_id` changed (after the change committed).
+    pub fn changed(&self, show_id: i64) {
+        self.inner.pending.lock().expect("feed lock").insert(show_id);
+        self.inner.wake.notify_one();
+    }
+
+    /// Every seat's state now, then every change to it.
+    pub async fn subscribe(&self, show_id: i64) -> Result<SeatSubscription, ServiceError> {
+        // The first subscriber loads the show; later ones share its state.
+        if !self.inner.shows.lock().expect("feed lock").contains_key(&show_id) {
+            let seats = load_seats(&self.inner.pool, &[show_id]).await?.remove(&show_id).unwrap_or_default();
+            if seats.is_empty() {
+                // Every show has seats, so this one does not exist.
+                return Err(crate::error::AppError::ShowNotFound.into());
+            }
+            let mut shows = self.inner.shows.lock().expect("feed lock");
+            shows
+                .entry(show_id)
+                .or_insert_with(|| ShowChannel { seats, sender: broadcast::channel(SUBSCRIBER_BACKLOG).0 });
+        }
+        // Snapshot and receiver under one lock: no change can fall between them.
+        let shows = self.inner.shows.lock().expect("feed lock");
+        let channel = shows.get(&show_id).expect("inserted above");
+        Ok(SeatSubscription { snapshot: as_changes(&channel.seats), changes: channel.sender.subscribe() })
+    }
+
+    /// Seats left of every show whose seats change.
+    pub fn subscribe_availability(&self) -> broadcast::Receiver<Arc<Vec<ShowAvailability>>> {
+        self.inner.availability.subscribe()
+    }
+
+    async fn publish(self) {
+        while !self.inner.pool.is_closed() {
+            self.inner.wake.notified().await;
+            tokio::time::sleep(BATCH_WINDOW).await;
+            let shows: Vec<i64> = self.inner.pending.lock().expect("feed lock").drain().collect();
+            for payload in payloads(&shows) {
+                if let Err(error) = sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(&payload)
+                    .execute(&self.inner.pool)
+                    .await
+                {
+                    tracing::warn!(%error, "could not publish seat changes; subscribers resync shortly");
+                }
+            }
+        }
+    }
+
+    async fn listen(self) {
+        let mut resync = tokio::time::interval(RESYNC_INTERVAL);
+        while !self.inner.pool.is_closed() {
+            let mut listener = match PgListener::connect_with(&self.inner.pool).await {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::warn!(%error, "seat feed cannot connect; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if let Err(error) = listener.listen(CHANNEL).await {
+                tracing::warn!(%error, "seat feed cannot listen; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            // Whatever happened while we were not listening.
+            self.refresh(None).await;
+            loop {
+                tokio::select! {
+                    notification = listener.try_recv() => match notification {
+                        Ok(Some(notification)) => {
+                            let shows: Vec<i64> =
+                                notification.payload().split(',').filter_map(|id| id.parse().ok()).collect();
+                            self.refresh(Some(&shows)).await;
+                        }
+                        // The connection dropped; the next try_recv reconnects, and notifications
+                        // sent meanwhile are lost, so re-read everything.
+                        Ok(None) => self.refresh(None).await,
+                        Err(error) => {
+                            tracing::warn!(%error, "seat feed lost its connection");
+                            break;
+                        }
+                    },
+                    _ = resync.tick() => self.refresh(None).await,
+                }
+            }
+        }
+    }
+
+    /// Re-reads `shows` (None: every subscribed show) and sends what changed.
+    async fn refresh(&self, shows: Option<&[i64]>) {
+        let watched: Vec<i64> = {
+            let mut open = self.inner.shows.lock().expect("feed lock");
+            open.retain(|_, channel| channel.sender.receiver_count() > 0);
+            match shows {
+                Some(shows) => shows.iter().copied().filter(|id| open.contains_key(id)).collect(),
+                None => open.keys().copied().collect(),
+            }
+        };
+        if !watched.is_empty() {
+            match load_seats(&self.inner.pool, &watched).await {
+                Ok(mut fresh) => {
+                    let mut open = self.inner.shows.lock().expect("feed lock");
+                    for show_id in watched {
+                        let (Some(channel), Some(seats)) = (open.get_mut(&show_id), fresh.remove(&show_id))
+                        else {
+                            continue;
+                        };
+                        let changes: Vec<SeatChange> = seats
+                            .iter()
+                            .filter(|(id, status)| channel.seats.get(id) != Some(status))
+                            .map(|(&seat_id, &status)| SeatChange { seat_id, status })
+                            .collect();
+                        channel.seats = seats;
+                        if !changes.is_empty() {
+                            let _ = channel.sender.send(Arc::new(changes));
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(error = %error, "seat feed could not re-read seats"),
+            }
+        }
+        if let Some(shows) = shows
+            && self.inner.availability.receiver_count() > 0
+        {
+            match load_availability(&self.inner.pool, shows).await {
+                Ok(counts) if !counts.is_empty() => {
+                    let _ = self.inner.availability.send(Arc::new(counts));
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(error = %error, "seat feed could not count seats"),
+            }
+        }
+    }
+}
+
+/// Show ids as comma-separated NOTIFY payloads, each small enough to send.
+fn payloads(shows: &[i64]) -> Vec<String> {
+    let mut payloads = vec![];
+    let mut current = String::new();
+    for id in shows {
+        let id = id.to_string();
+        if !current.is_empty() && current.len() + id.len() + 1 > MAX_PAYLOAD {
+            payloads.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(',');
+        }
+        current.push_str(&id);
+    }
+    if !current.is_empty() {
+        payloads.push(current);
+    }
+    payloads
+}
+
+fn as_changes(seats: &HashMap<i32, SeatStatus>) -> Vec<SeatChange> {
+    let mut changes: Vec<SeatChange> =
+        seats.iter().map(|(&seat_id, &status)| SeatChange { seat_id, status }).collect();
+    changes.sort_by_key(|c| c.seat_id);
+    changes
+}
+
+/// Each seat's state as customers read it (a lapsed hold is available).
+async fn load_seats(
+    pool: &PgPool,
+    shows: &[i64],
+) -> Result<HashMap<i64, HashMap<i32, SeatStatus>>, ServiceError> {
+    let rows: Vec<(i64, i32, SeatStatus)> = sqlx::query_as(
+        "SELECT show_id, seat_id,
+                CASE WHEN status = 'HELD' AND held_until < now() THEN 'AVAILABLE' ELSE status END
+         FROM seats WHERE show_id = ANY($1)",
+    )
+    .bind(shows)
+    .fetch_all(pool)
+    .await?;
+    let mut by_show: HashMap<i64, HashMap<i32, SeatStatus>> =
+        shows.iter().map(|&id| (id, HashMap::new())).collect();
+    for (show_id, seat_id, status) in rows {
+        by_show.entry(show_id).or_default().insert(seat_id, status);
+    }
+    Ok(by_show)
+}
+
+async fn load_availability(pool: &PgPool, shows: &[i64]) -> Result<Vec<ShowAvailability>, ServiceError> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT show_id, count(*) FILTER (WHERE status = 'AVAILABLE' OR (status = 'HELD' AND held_until < now()))
+         FROM seats WHERE show_id = ANY($1) GROUP BY show_id",
+    )
+    .bind(shows)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(show_id, available_seats)| ShowAvailability { show_id, available_seats })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn payloads_stay_under_the_notify_limit() {
+        let shows: Vec<i64> = (1_000_000_000..1_000_002_000).collect();
+        let payloads = super::payloads(&shows);
+        assert!(payloads.len() > 1);
+        assert!(payloads.iter().all(|p| p.len() <= super::MAX_PAYLOAD));
+        let back: Vec<i64> =
+            payloads.iter().flat_map(|p| p.split(',')).map(|id| id.parse().unwrap()).collect();
+        assert_eq!(back, shows);
+        assert!(super::payloads(&[]).is_empty());
+    }
+}
