@@ -51,6 +51,10 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: "target/site",
       BOXOFFICE_DATA_DIR: dataDir,
       RUST_LOG: "warn",
+      // The tests register and log in many times from one address: no rate limits here.
+      BOXOFFICE_AUTH_RATE_PER_MINUTE: "0",
+      BOXOFFICE_LOGIN_RATE_PER_MINUTE: "0",
+      BOXOFFICE_BOOKING_RATE_PER_SECOND: "0",
     },
   },
 });

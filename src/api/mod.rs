@@ -2,4 +2,7 @@
 //! service layer and maps errors; no business rule lives here.
 
 pub mod accounts;
+/// The REST JSON API under /api/v1 (server only): the same doors for other programs.
+#[cfg(feature = "ssr")]
+pub mod rest;
 pub mod shows;

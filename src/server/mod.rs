@@ -5,6 +5,7 @@ pub mod context;
 pub mod database;
 pub mod embedded_pg;
 pub mod health;
+pub mod rate_limit;
 pub mod sessions;
 pub mod startup;
 pub mod telemetry;

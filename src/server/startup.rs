@@ -18,6 +18,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::database::Database;
+use super::rate_limit::{self, RateLimits};
 use super::{Cli, Command, Settings, health, sessions};
 use crate::app::{App, shell};
 use crate::domain::user::{Email, NewPassword, PersonName};
@@ -33,6 +34,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
     pub rules: bookings::BookingRules,
+    pub rate_limits: RateLimits,
 }
 
 /// The web app bound to its port, ready to serve. Tests build it on port 0 against their own
@@ -48,8 +50,12 @@ impl Application {
             .await
             .with_context(|| format!("listening on {}", settings.site_addr))?;
         let sessions = sessions::layer(&pool, settings.secure_cookies);
-        let state =
-            AppState { leptos_options: settings.leptos_options(), pool, rules: settings.booking_rules() };
+        let state = AppState {
+            leptos_options: settings.leptos_options(),
+            pool,
+            rules: settings.booking_rules(),
+            rate_limits: RateLimits::new(&settings.rate_limits),
+        };
         Ok(Self { listener, router: router(state).layer(sessions) })
     }
 
@@ -57,9 +63,11 @@ impl Application {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    /// Serves until `shutdown` resolves, then finishes the requests in flight. Each request
+    /// knows its peer address (rate limits per IP).
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await
     }
 }
 
@@ -73,17 +81,20 @@ fn router(state: AppState) -> Router {
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO));
 
+    let (rest_api, _) = crate::api::rest::router();
     Router::new()
         .route("/healthz", get(health::alive))
+        .merge(rest_api)
         .route("/readyz", get(health::ready))
         .leptos_routes_with_context(
             &state,
             routes,
             {
-                let (pool, rules) = (state.pool.clone(), state.rules);
+                let (pool, rules, limits) = (state.pool.clone(), state.rules, state.rate_limits.clone());
                 move || {
                     provide_context(pool.clone());
                     provide_context(rules);
+                    provide_context(limits.clone());
                 }
             },
             {
@@ -92,6 +103,7 @@ fn router(state: AppState) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.rate_limits.clone(), rate_limit::limit_rpc_auth))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -13,7 +13,31 @@ const LIST_LIMIT: i64 = 200;
 /// no counter row that every booking would have to update).
 #[tracing::instrument(skip(pool))]
 pub async fn list_upcoming(pool: &PgPool, search: &ShowSearch) -> Result<Vec<ShowSummary>, ServiceError> {
-    let pattern = search.text().map(|text| format!("%{}%", escape_like(text)));
+    summaries(pool, Some(search), true, None).await
+}
+
+/// Every show and trip, past and cancelled ones too, soonest first, matching the search text.
+#[tracing::instrument(skip(pool))]
+pub async fn list_all(pool: &PgPool, search: &ShowSearch) -> Result<Vec<ShowSummary>, ServiceError> {
+    summaries(pool, Some(search), false, None).await
+}
+
+/// One show or trip as the lists show it, whatever its status.
+#[tracing::instrument(skip(pool))]
+pub async fn summary(pool: &PgPool, show_id: i64) -> Result<ShowSummary, ServiceError> {
+    summaries(pool, None, false, Some(show_id))
+        .await?
+        .pop()
+        .ok_or(ServiceError::Rejected(AppError::ShowNotFound))
+}
+
+async fn summaries(
+    pool: &PgPool,
+    search: Option<&ShowSearch>,
+    upcoming_only: bool,
+    show_id: Option<i64>,
+) -> Result<Vec<ShowSummary>, ServiceError> {
+    let pattern = search.and_then(ShowSearch::text).map(|text| format!("%{}%", escape_like(text)));
     let shows = sqlx::query_as::<_, ShowSummary>(
         r#"
         SELECT sh.id, sh.kind, sh.title, sh.venue, sh.origin, sh.destination, sh.starts_at, sh.status,
@@ -26,8 +50,8 @@ pub async fn list_upcoming(pool: &PgPool, search: &ShowSearch) -> Result<Vec<Sho
                                        OR (s.status = 'HELD' AND s.held_until < now())) AS available_seats
             FROM seats s WHERE s.show_id = sh.id
         ) AS counts
-        WHERE sh.status = 'ON_SALE'
-          AND sh.starts_at > now()
+        WHERE (NOT $3 OR (sh.status = 'ON_SALE' AND sh.starts_at > now()))
+          AND ($4::bigint IS NULL OR sh.id = $4)
           AND ($1::text IS NULL
                OR sh.title ILIKE $1 OR sh.venue ILIKE $1 OR sh.origin ILIKE $1 OR sh.destination ILIKE $1)
         ORDER BY sh.starts_at, sh.id
@@ -36,6 +60,8 @@ pub async fn list_upcoming(pool: &PgPool, search: &ShowSearch) -> Result<Vec<Sho
     )
     .bind(pattern)
     .bind(LIST_LIMIT)
+    .bind(upcoming_only)
+    .bind(show_id)
     .fetch_all(pool)
     .await?;
     Ok(shows)

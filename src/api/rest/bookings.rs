@@ -1,0 +1,263 @@
+//! Holds and bookings over REST. The service decides everything; this maps JSON in and out.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::SignedIn;
+use super::error::{ApiError, ApiJson, ApiPath, BadRequest, ErrorBody, Guest, RateLimited};
+use crate::domain::user::{Role, User};
+use crate::domain::{Booking, BookingStatus, IdempotencyKey, SeatRequest};
+use crate::error::AppError;
+use crate::server::startup::AppState;
+use crate::service::bookings::{self, BookingRules, Commitment, SeatOrder};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_hold))
+        .routes(routes!(create_booking))
+        .routes(routes!(confirm_booking))
+        .routes(routes!(cancel_booking))
+        .routes(routes!(list_bookings))
+        .routes(routes!(get_booking))
+}
+
+/// A signed-in user asking to hold, book, confirm or cancel: counted against the user's
+/// booking rate limit before anything else is read.
+pub struct Booker(pub User);
+
+impl FromRequestParts<AppState> for Booker {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let SignedIn(user) = SignedIn::from_request_parts(parts, state).await?;
+        state.rate_limits.check_booking(user.id)?;
+        Ok(Self(user))
+    }
+}
+
+/// Which seats: `seat_ids`, or `seat_count` (best available, optionally in one `category`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeatOrderBody {
+    /// These seats (ids from the show's seat map), all or nothing.
+    #[serde(default)]
+    seat_ids: Option<Vec<i64>>,
+    /// Or this many of the best seats available, side by side when possible.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    seat_count: Option<i64>,
+    /// With `seat_count`: only seats of this category code.
+    #[serde(default)]
+    category: Option<String>,
+}
+
+impl SeatOrderBody {
+    fn into_request(self, rules: &BookingRules) -> Result<SeatRequest, AppError> {
+        let too_many = || AppError::TooManySeats { max: rules.max_seats_per_booking };
+        match (self.seat_ids, self.seat_count) {
+            (Some(ids), None) => {
+                if self.category.is_some() {
+                    return Err(AppError::invalid(
+                        "category",
+                        "A category goes with seat_count, not seat_ids.",
+                    ));
+                }
+                // An id beyond i32 names no seat; the service says which seats do not exist.
+                let ids = ids
+                    .into_iter()
+                    .map(|id| {
+                        i32::try_from(id)
+                            .map_err(|_| AppError::invalid("seat_ids", format!("There is no seat {id}.")))
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(SeatRequest::Seats(ids))
+            }
+            (None, Some(count)) => {
+                if count < 1 {
+                    return Err(AppError::invalid("seat_count", "Ask for at least one seat."));
+                }
+                let count = u16::try_from(count).map_err(|_| too_many())?;
+                Ok(SeatRequest::BestAvailable { count, category: self.category })
+            }
+            (Some(_), Some(_)) => {
+                Err(AppError::invalid("seat_ids", "Send either seat_ids or seat_count, not both."))
+            }
+            (None, None) => {
+                Err(AppError::invalid("seat_ids", "Send seat_ids (a list of seat ids) or seat_count."))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingView {
+    pub id: i64,
+    pub show_id: i64,
+    pub user_id: i64,
+    pub status: BookingStatus,
+    pub seats: Vec<BookedSeatView>,
+    /// Until when the seats are held (PENDING only).
+    pub hold_expires_at: Option<DateTime<Utc>>,
+    pub total_cents: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookedSeatView {
+    pub id: i32,
+    pub label: String,
+}
+
+impl From<Booking> for BookingView {
+    fn from(b: Booking) -> Self {
+        Self {
+            id: b.id,
+            show_id: b.show_id,
+            user_id: b.user_id,
+            status: b.status,
+            seats: b.seats.into_iter().map(|s| BookedSeatView { id: s.seat_id, label: s.label }).collect(),
+            hold_expires_at: b.hold_expires_at,
+            total_cents: b.total_cents,
+            created_at: b.created_at,
+        }
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, AppError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().map_err(|_| {
+        AppError::invalid("idempotency_key", "An idempotency key is 1 to 200 visible ASCII characters.")
+    })?;
+    IdempotencyKey::parse(key).map(Some)
+}
+
+/// Holds or books seats; a booking that did not get its seats is the error it records.
+async fn order(
+    state: &AppState,
+    user: &User,
+    show_id: i64,
+    headers: &HeaderMap,
+    body: SeatOrderBody,
+    commitment: Commitment,
+) -> Result<(StatusCode, Json<BookingView>), ApiError> {
+    let order = SeatOrder {
+        show_id,
+        user_id: user.id,
+        seats: body.into_request(&state.rules)?,
+        commitment,
+        idempotency_key: idempotency_key(headers)?,
+    };
+    let booking = bookings::order_seats(&state.pool, &state.rules, order).await?;
+    match booking.failure.clone() {
+        Some(failure) => Err(ApiError::failed_booking(&booking, failure)),
+        None => Ok((StatusCode::CREATED, Json(booking.into()))),
+    }
+}
+
+/// Holds seats for a while (see `hold_expires_at`); confirm the hold to book them. Send an
+/// `Idempotency-Key` header to make a retry safe: the same key returns the first answer.
+#[utoipa::path(post, path = "/shows/{id}/holds", tag = "bookings", request_body = SeatOrderBody,
+    params(("id" = i64, Path, description = "Show id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 visible ASCII characters")),
+    security(("session" = [])),
+    responses((status = 201, description = "The seats are held: status PENDING", body = BookingView),
+        (status = 404, description = "No such show", body = ErrorBody),
+        (status = 409, description = "`seats_taken` (with `taken_seat_ids`), `not_enough_seats`, `show_started` or `show_cancelled`", body = ErrorBody),
+        BadRequest, Guest, RateLimited))]
+async fn create_hold(
+    Booker(user): Booker,
+    State(state): State<AppState>,
+    ApiPath(show_id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SeatOrderBody>,
+) -> Result<(StatusCode, Json<BookingView>), ApiError> {
+    order(&state, &user, show_id, &headers, body, Commitment::Hold).await
+}
+
+/// Books seats at once (hold and confirm in one transaction). `Idempotency-Key` as for holds.
+#[utoipa::path(post, path = "/shows/{id}/bookings", tag = "bookings", request_body = SeatOrderBody,
+    params(("id" = i64, Path, description = "Show id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 visible ASCII characters")),
+    security(("session" = [])),
+    responses((status = 201, description = "The seats are booked: status CONFIRMED", body = BookingView),
+        (status = 404, description = "No such show", body = ErrorBody),
+        (status = 409, description = "`seats_taken` (with `taken_seat_ids`), `not_enough_seats`, `show_started` or `show_cancelled`", body = ErrorBody),
+        BadRequest, Guest, RateLimited))]
+async fn create_booking(
+    Booker(user): Booker,
+    State(state): State<AppState>,
+    ApiPath(show_id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SeatOrderBody>,
+) -> Result<(StatusCode, Json<BookingView>), ApiError> {
+    order(&state, &user, show_id, &headers, body, Commitment::BookNow).await
+}
+
+/// Confirms a hold while it lasts.
+#[utoipa::path(post, path = "/bookings/{id}/confirm", tag = "bookings",
+    params(("id" = i64, Path, description = "Booking id")), security(("session" = [])),
+    responses((status = 200, description = "Booked: status CONFIRMED", body = BookingView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 404, description = "No such booking of yours", body = ErrorBody),
+        (status = 409, description = "`hold_expired` (status EXPIRED), `show_started`, or the booking was cancelled or failed", body = ErrorBody),
+        Guest, RateLimited))]
+async fn confirm_booking(
+    Booker(user): Booker,
+    State(pool): State<PgPool>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<BookingView>, ApiError> {
+    Ok(Json(bookings::confirm(&pool, id, user.id).await?.into()))
+}
+
+/// Cancels a held or confirmed booking before the show starts; its seats go back on sale.
+#[utoipa::path(post, path = "/bookings/{id}/cancel", tag = "bookings",
+    params(("id" = i64, Path, description = "Booking id")), security(("session" = [])),
+    responses((status = 200, description = "Cancelled: status CANCELLED", body = BookingView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 404, description = "No such booking of yours", body = ErrorBody),
+        (status = 409, description = "Already cancelled, expired, failed, or the show started", body = ErrorBody),
+        Guest, RateLimited))]
+async fn cancel_booking(
+    Booker(user): Booker,
+    State(pool): State<PgPool>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<BookingView>, ApiError> {
+    Ok(Json(bookings::cancel(&pool, id, user.id).await?.into()))
+}
+
+/// Your bookings, newest first (at most 200).
+#[utoipa::path(get, path = "/bookings", tag = "bookings", security(("session" = [])),
+    responses((status = 200, description = "Your bookings", body = Vec<BookingView>), Guest))]
+async fn list_bookings(
+    SignedIn(user): SignedIn,
+    State(pool): State<PgPool>,
+) -> Result<Json<Vec<BookingView>>, ApiError> {
+    let list = bookings::list_for_user(&pool, user.id).await?;
+    Ok(Json(list.into_iter().map(BookingView::from).collect()))
+}
+
+/// One of your bookings; admins may read anyone's. Someone else's booking is 404.
+#[utoipa::path(get, path = "/bookings/{id}", tag = "bookings",
+    params(("id" = i64, Path, description = "Booking id")), security(("session" = [])),
+    responses((status = 200, description = "The booking", body = BookingView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 404, description = "No such booking of yours", body = ErrorBody), Guest))]
+async fn get_booking(
+    SignedIn(user): SignedIn,
+    State(pool): State<PgPool>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<BookingView>, ApiError> {
+    let booking = match user.role {
+        Role::Admin => bookings::get_any(&pool, id).await?,
+        Role::Customer => bookings::get(&pool, id, user.id).await?,
+    };
+    Ok(Json(booking.into()))
+}
