@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv="${BOXOFFICE_VENV:-$HOME/.cache/boxoffice/venv}"
-binary="${BOXOFFICE_BINARY:-target/release/boxoffice}"
+binary="${BOXOFFICE_BINARY:-${CARGO_TARGET_DIR:-target}/release/boxoffice}"
 examples="${API_FUZZ_EXAMPLES:-25}"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
@@ -56,11 +56,11 @@ session=$(awk '$6 == "boxoffice_session" { print $7 }' "$work/cookies")
 # Logging out would end the session the rest of the run uses: the integration tests cover it.
 # positive_data_acceptance is off: a request can match the schema and still be refused
 # by a business rule (seats taken, a start time in the past), which is right.
-"$venv/bin/schemathesis" run "$base/api/v1/openapi.json" \
+BOXOFFICE_FUZZ_SESSION="$session" \
+"$venv/bin/schemathesis" --config-file scripts/schemathesis.toml run "$base/api/v1/openapi.json" \
   --checks all \
   --exclude-checks positive_data_acceptance \
   --exclude-path /api/v1/auth/logout \
-  --header "Cookie: boxoffice_session=$session" \
   --max-examples "$examples" \
   --seed "${API_FUZZ_SEED:-20261101}" \
   --request-timeout 10 \

@@ -1,13 +1,13 @@
 //! Holds and bookings over REST. The service decides everything; this maps JSON in and out.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -139,66 +139,89 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, AppErr
     IdempotencyKey::parse(key).map(Some)
 }
 
-/// Holds or books seats; a booking that did not get its seats is the error it records.
-async fn order(
-    state: &AppState,
-    user: &User,
+/// A request for seats of a show, read in the order that gives the most useful refusal:
+/// who (401, 429), which show (400), the idempotency key, then the body.
+pub struct SeatOrderRequest {
+    user: User,
     show_id: i64,
-    headers: &HeaderMap,
+    key: Option<IdempotencyKey>,
     body: SeatOrderBody,
-    commitment: Commitment,
-) -> Result<(StatusCode, Json<BookingView>), ApiError> {
-    let order = SeatOrder {
-        show_id,
-        user_id: user.id,
-        seats: body.into_request(&state.rules)?,
-        commitment,
-        idempotency_key: idempotency_key(headers)?,
-    };
-    let booking = bookings::order_seats(&state.pool, &state.rules, order).await?;
-    match booking.failure.clone() {
-        Some(failure) => Err(ApiError::failed_booking(&booking, failure)),
-        None => Ok((StatusCode::CREATED, Json(booking.into()))),
+}
+
+impl FromRequest<AppState> for SeatOrderRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let (mut parts, body) = request.into_parts();
+        let Booker(user) = Booker::from_request_parts(&mut parts, state).await?;
+        let ApiPath(show_id) = ApiPath::<i64>::from_request_parts(&mut parts, state).await?;
+        let key = idempotency_key(&parts.headers)?;
+        let ApiJson(body) = ApiJson::from_request(Request::from_parts(parts, body), state).await?;
+        Ok(Self { user, show_id, key, body })
     }
 }
 
-/// Holds seats for a while (see `hold_expires_at`); confirm the hold to book them. Send an
-/// `Idempotency-Key` header to make a retry safe: the same key returns the first answer.
-#[utoipa::path(post, path = "/shows/{id}/holds", tag = "bookings", request_body = SeatOrderBody,
-    params(("id" = i64, Path, description = "Show id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 visible ASCII characters")),
-    security(("session" = [])),
-    responses((status = 201, description = "The seats are held: status PENDING", body = BookingView),
-        (status = 404, description = "No such show", body = ErrorBody),
-        (status = 409, description = "`seats_taken` (with `taken_seat_ids`), `not_enough_seats`, `show_started` or `show_cancelled`", body = ErrorBody),
-        BadRequest, Guest, RateLimited))]
-async fn create_hold(
-    Booker(user): Booker,
-    State(state): State<AppState>,
-    ApiPath(show_id): ApiPath<i64>,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<SeatOrderBody>,
-) -> Result<(StatusCode, Json<BookingView>), ApiError> {
-    order(&state, &user, show_id, &headers, body, Commitment::Hold).await
+impl SeatOrderRequest {
+    /// Holds or books the seats; a booking that did not get them is the error it records.
+    async fn place(
+        self,
+        state: &AppState,
+        commitment: Commitment,
+    ) -> Result<(StatusCode, Json<BookingView>), ApiError> {
+        let order = SeatOrder {
+            show_id: self.show_id,
+            user_id: self.user.id,
+            seats: self.body.into_request(&state.rules)?,
+            commitment,
+            idempotency_key: self.key,
+        };
+        let booking = bookings::order_seats(&state.pool, &state.rules, order).await?;
+        match booking.failure.clone() {
+            Some(failure) => Err(ApiError::failed_booking(&booking, failure)),
+            None => Ok((StatusCode::CREATED, Json(booking.into()))),
+        }
+    }
 }
 
-/// Books seats at once (hold and confirm in one transaction). `Idempotency-Key` as for holds.
+/// Why a hold or booking can be refused, for the OpenAPI document.
+#[allow(dead_code, reason = "describes answers for the OpenAPI document")]
+#[derive(IntoResponses)]
+enum SeatOrderRefused {
+    /// No such show.
+    #[response(status = 404)]
+    NoSuchShow(ErrorBody),
+    /// `seats_taken` (with `taken_seat_ids`, status FAILED), `not_enough_seats` (status FAILED),
+    /// `show_started` or `show_cancelled`.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+}
+
+/// Holds seats for a while (see `hold_expires_at`); confirm the hold to book them.
+#[utoipa::path(post, path = "/shows/{id}/holds", tag = "bookings", request_body = SeatOrderBody,
+    params(("id" = i64, Path, description = "Show id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1 to 200 visible ASCII characters")),
+    security(("session" = [])),
+    responses((status = 201, description = "The seats are held: status PENDING", body = BookingView),
+        SeatOrderRefused, BadRequest, Guest, RateLimited))]
+async fn create_hold(
+    State(state): State<AppState>,
+    request: SeatOrderRequest,
+) -> Result<(StatusCode, Json<BookingView>), ApiError> {
+    request.place(&state, Commitment::Hold).await
+}
+
+/// Books seats at once (hold and confirm in one transaction).
 #[utoipa::path(post, path = "/shows/{id}/bookings", tag = "bookings", request_body = SeatOrderBody,
     params(("id" = i64, Path, description = "Show id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 visible ASCII characters")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1 to 200 visible ASCII characters")),
     security(("session" = [])),
     responses((status = 201, description = "The seats are booked: status CONFIRMED", body = BookingView),
-        (status = 404, description = "No such show", body = ErrorBody),
-        (status = 409, description = "`seats_taken` (with `taken_seat_ids`), `not_enough_seats`, `show_started` or `show_cancelled`", body = ErrorBody),
-        BadRequest, Guest, RateLimited))]
+        SeatOrderRefused, BadRequest, Guest, RateLimited))]
 async fn create_booking(
-    Booker(user): Booker,
     State(state): State<AppState>,
-    ApiPath(show_id): ApiPath<i64>,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<SeatOrderBody>,
+    request: SeatOrderRequest,
 ) -> Result<(StatusCode, Json<BookingView>), ApiError> {
-    order(&state, &user, show_id, &headers, body, Commitment::BookNow).await
+    request.place(&state, Commitment::BookNow).await
 }
 
 /// Confirms a hold while it lasts.

@@ -221,6 +221,15 @@ type PathError = serde_path_to_error::Error<serde_json::Error>;
 pub fn body_error(error: &PathError) -> AppError {
     let detail = without_location(error.inner());
     let path = error.path().to_string();
+    let within = |name: &str| if path == "." { name.to_owned() } else { format!("{path}.{name}") };
+    if let Some(missing) = detail.strip_prefix("missing field `").and_then(|rest| rest.strip_suffix('`')) {
+        let field = within(missing);
+        return AppError::invalid(field.clone(), format!("The field {field} is required."));
+    }
+    if let Some(rest) = detail.strip_prefix("unknown field") {
+        // "Unknown field `admin`, expected one of `email`, `name`, `password`."
+        return AppError::invalid(path.clone(), format!("Unknown field{rest}."));
+    }
     if path == "." {
         AppError::invalid("body", format!("The request body does not fit: {detail}."))
     } else {
