@@ -58,6 +58,10 @@ export default defineConfig({
       BOXOFFICE_ADMIN_PASSWORD: ADMIN.password,
       // Short holds, so a test can watch one run out.
       BOXOFFICE_HOLD_SECONDS: "15",
+      // The tests register and log in many times from one address: no rate limits here.
+      BOXOFFICE_AUTH_RATE_PER_MINUTE: "0",
+      BOXOFFICE_LOGIN_RATE_PER_MINUTE: "0",
+      BOXOFFICE_BOOKING_RATE_PER_SECOND: "0",
     },
   },
 });

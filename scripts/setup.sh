@@ -38,6 +38,12 @@ if ! postgres_binaries_found || { [ "$(id -u)" = 0 ] && ! id postgres >/dev/null
   packages+=(postgresql)
 fi
 [ -n "$for_tests" ] && [ ! -x /usr/bin/chromium ] && packages+=(chromium)
+# schemathesis runs in a Python venv; curl and jq drive the API in scripts/api-fuzz.sh.
+if [ -n "$for_tests" ]; then
+  python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3 python3-venv)
+  command -v curl >/dev/null || packages+=(curl)
+  command -v jq >/dev/null || packages+=(jq)
+fi
 if [ ${#packages[@]} -gt 0 ]; then
   step "Installing Debian packages: ${packages[*]}"
   as_root apt-get update -qq
@@ -75,4 +81,13 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   # `npm install`, not `npm ci`: npm records the platform-specific optional tailwind binaries
   # without versions, which `npm ci` rejects as out of sync; install still follows the lockfile.
   npm install --no-audit --no-fund --loglevel=error
+fi
+
+# --- schemathesis (PyPI, pinned) in a venv, for the API fuzzing step of the tests --------------
+SCHEMATHESIS_VERSION=4.32.5
+venv="${BOXOFFICE_VENV:-$HOME/.cache/boxoffice/venv}"
+if [ -n "$for_tests" ] && ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q " $SCHEMATHESIS_VERSION\$"; then
+  step "Installing schemathesis $SCHEMATHESIS_VERSION into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi

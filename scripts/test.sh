@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing and runs every test: unit, PostgreSQL integration, end-to-end.
+# Installs what is missing and runs every test: unit, PostgreSQL integration, REST API fuzzing
+# (schemathesis), end-to-end.
 # Integration tests use DATABASE_URL when set, else a private PostgreSQL cluster of their own;
 # the end-to-end tests run the release server on the embedded default in Chromium.
 set -euo pipefail
@@ -16,6 +17,9 @@ LEPTOS_OUTPUT_NAME=boxoffice cargo test --release --features ssr --tests
 
 step "Release build (server and WASM)"
 cargo leptos build --release
+
+step "REST API fuzzing (schemathesis against the OpenAPI document of a live server)"
+scripts/api-fuzz.sh
 
 step "End-to-end tests (Playwright, Chromium)"
 cd end2end

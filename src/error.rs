@@ -48,6 +48,18 @@ pub enum AppError {
     /// A state-changing request came from another site (cross-site request forgery).
     #[error("This request came from another website and was refused.")]
     CrossSiteRequest,
+    /// A request body over the size limit.
+    #[error("The request body is too large: send at most {limit_kib} KiB.")]
+    BodyTooLarge { limit_kib: usize },
+    /// A body that is not declared as JSON where JSON is expected.
+    #[error("Send the request body as JSON, with the header Content-Type: application/json.")]
+    NotJson,
+    /// An address under the API that names no endpoint.
+    #[error("There is no such address in the API. The list of endpoints is at /api/v1/openapi.json.")]
+    NoSuchEndpoint,
+    /// The address exists, but not for this HTTP method.
+    #[error("This address does not accept this HTTP method.")]
+    MethodNotAllowed,
     /// Something failed on the server; the detail is in the server log, not here.
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
@@ -77,8 +89,42 @@ impl AppError {
             AppError::WrongCredentials | AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::CrossSiteRequest => StatusCode::FORBIDDEN,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::NoSuchEndpoint => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Unreachable => StatusCode::BAD_GATEWAY,
+        }
+    }
+}
+
+impl AppError {
+    /// A stable machine-readable name for the error, for API clients to branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::InvalidInput { .. } => "invalid_input",
+            AppError::ShowNotFound => "show_not_found",
+            AppError::BookingNotFound => "booking_not_found",
+            AppError::SeatsTaken { .. } => "seats_taken",
+            AppError::HoldExpired => "hold_expired",
+            AppError::NotEnoughSeats { .. } => "not_enough_seats",
+            AppError::ShowStarted => "show_started",
+            AppError::ShowCancelled => "show_cancelled",
+            AppError::TooManySeats { .. } => "too_many_seats",
+            AppError::WrongBookingState(_) => "wrong_booking_state",
+            AppError::EmailTaken => "email_taken",
+            AppError::WrongCredentials => "wrong_credentials",
+            AppError::NotSignedIn => "not_signed_in",
+            AppError::Forbidden => "forbidden",
+            AppError::TooManyRequests { .. } => "rate_limited",
+            AppError::CrossSiteRequest => "cross_site_request",
+            AppError::BodyTooLarge { .. } => "body_too_large",
+            AppError::NotJson => "not_json",
+            AppError::NoSuchEndpoint => "no_such_endpoint",
+            AppError::MethodNotAllowed => "method_not_allowed",
+            AppError::Internal => "internal",
+            AppError::Unreachable => "unreachable",
         }
     }
 }
@@ -130,5 +176,13 @@ mod tests {
         };
         assert_eq!(taken(&["C7"]), "Sorry, seat C7 was just taken by someone else.");
         assert_eq!(taken(&["C7", "C8", "C9"]), "Sorry, seats C7, C8 and C9 were just taken by someone else.");
+    }
+
+    #[test]
+    fn codes_are_snake_case_words() {
+        for error in [AppError::HoldExpired, AppError::TooManyRequests { retry_after_seconds: 3 }] {
+            assert!(error.code().chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}", error.code());
+        }
+        assert_eq!(AppError::NotEnoughSeats { requested: 3, available: 1 }.code(), "not_enough_seats");
     }
 }

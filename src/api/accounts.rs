@@ -21,8 +21,10 @@ pub async fn register(email: String, name: String, password: String) -> Result<U
 
 #[server(prefix = "/rpc", endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<User, AppError> {
-    use crate::server::context::{pool, reject, sign_in};
+    use crate::server::context::{pool, rate_limits, reject, sign_in};
 
+    // Per account, wherever the attempts come from (per IP is a middleware on the route).
+    rate_limits()?.check_login(&email).map_err(reject)?;
     let user = crate::service::users::authenticate(&pool()?, &email, &password)
         .await
         .map_err(|e| reject(e.into()))?;

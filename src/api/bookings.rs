@@ -70,25 +70,25 @@ pub async fn get_booking(booking_id: i64) -> Result<BookingView, AppError> {
 /// Confirms a hold (payment is simulated). A hold that ran out answers `HoldExpired`.
 #[server(prefix = "/rpc", endpoint = "confirm_booking")]
 pub async fn confirm_booking(booking_id: i64) -> Result<Booking, AppError> {
-    use crate::server::context::{pool, reject, require_user};
+    use crate::server::context::{live_feed, pool, reject, require_user};
 
     let user = require_user().await?;
     let pool = pool()?;
     let confirmed = crate::service::bookings::confirm(&pool, booking_id, user.id).await;
     // A late confirm releases the seats, so the feed hears of both outcomes.
-    tell_feed(&pool, booking_id, user.id).await;
+    live_feed()?.booking_changed(booking_id).await;
     confirmed.map_err(|e| reject(e.into()))
 }
 
 /// Cancels a confirmed booking, or releases a hold, before the show starts.
 #[server(prefix = "/rpc", endpoint = "cancel_booking")]
 pub async fn cancel_booking(booking_id: i64) -> Result<Booking, AppError> {
-    use crate::server::context::{pool, reject, require_user};
+    use crate::server::context::{live_feed, pool, reject, require_user};
 
     let user = require_user().await?;
     let pool = pool()?;
     let cancelled = crate::service::bookings::cancel(&pool, booking_id, user.id).await;
-    tell_feed(&pool, booking_id, user.id).await;
+    live_feed()?.booking_changed(booking_id).await;
     cancelled.map_err(|e| reject(e.into()))
 }
 
@@ -124,14 +124,4 @@ async fn view_of(pool: &sqlx::PgPool, booking: Booking) -> Result<BookingView, A
     use crate::server::context::reject;
     let show = crate::service::shows::summary(pool, booking.show_id).await.map_err(|e| reject(e.into()))?;
     Ok(BookingView { booking, show, now: chrono::Utc::now() })
-}
-
-/// Tells the live feed the booking's show changed (whatever the outcome of the change).
-#[cfg(feature = "ssr")]
-async fn tell_feed(pool: &sqlx::PgPool, booking_id: i64, user_id: i64) {
-    if let (Ok(feed), Ok(booking)) =
-        (crate::server::context::live_feed(), crate::service::bookings::get(pool, booking_id, user_id).await)
-    {
-        feed.changed(booking.show_id);
-    }
 }

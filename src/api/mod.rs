@@ -4,4 +4,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod bookings;
+/// The REST JSON API under /api/v1 (server only): the same doors for other programs.
+#[cfg(feature = "ssr")]
+pub mod rest;
 pub mod shows;

@@ -11,6 +11,7 @@ use crate::error::AppError;
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[cfg_attr(feature = "ssr", derive(sqlx::Type))]
 #[cfg_attr(feature = "ssr", sqlx(type_name = "seat_status", rename_all = "SCREAMING_SNAKE_CASE"))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum SeatStatus {
     Available,
     Held,
@@ -22,6 +23,7 @@ pub enum SeatStatus {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[cfg_attr(feature = "ssr", derive(sqlx::Type))]
 #[cfg_attr(feature = "ssr", sqlx(type_name = "booking_status", rename_all = "SCREAMING_SNAKE_CASE"))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum BookingStatus {
     /// Holding its seats until `hold_expires_at`.
     Pending,

@@ -14,6 +14,7 @@ pub const MAX_CATEGORIES: usize = 20;
 
 /// A price band, e.g. Premium at 350.00. `rank` 1 is the best.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SeatCategory {
     pub code: String,
     pub name: String,

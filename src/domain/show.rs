@@ -8,6 +8,7 @@ use crate::error::AppError;
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[cfg_attr(feature = "ssr", derive(sqlx::Type))]
 #[cfg_attr(feature = "ssr", sqlx(type_name = "show_kind", rename_all = "SCREAMING_SNAKE_CASE"))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum ShowKind {
     Show,
     Trip,
@@ -26,6 +27,7 @@ impl ShowKind {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[cfg_attr(feature = "ssr", derive(sqlx::Type))]
 #[cfg_attr(feature = "ssr", sqlx(type_name = "show_status", rename_all = "SCREAMING_SNAKE_CASE"))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum ShowStatus {
     OnSale,
     Cancelled,
@@ -34,6 +36,7 @@ pub enum ShowStatus {
 /// One line of the show list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ShowSummary {
     pub id: i64,
     pub kind: ShowKind,

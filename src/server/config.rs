@@ -77,6 +77,33 @@ pub struct Settings {
     /// Most seats one booking may take.
     #[arg(long, env = "BOXOFFICE_MAX_SEATS_PER_BOOKING", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100), global = true)]
     pub max_seats_per_booking: u16,
+
+    #[command(flatten)]
+    pub rate_limits: RateLimitSettings,
+}
+
+/// How often one client may knock on the doors that attract abuse. 0 turns a limit off (load
+/// tests, benchmarks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
+pub struct RateLimitSettings {
+    /// Register and log-in attempts per minute from one IP address (REST API and the browser's
+    /// forms together). 0 = no limit.
+    #[arg(long, env = "BOXOFFICE_AUTH_RATE_PER_MINUTE", default_value_t = 30, global = true)]
+    pub auth_per_minute: u32,
+
+    /// Log-in attempts per minute for one account (by email), from anywhere. 0 = no limit.
+    #[arg(long, env = "BOXOFFICE_LOGIN_RATE_PER_MINUTE", default_value_t = 10, global = true)]
+    pub login_per_minute: u32,
+
+    /// Hold, booking, confirm and cancel requests per second from one signed-in user through the
+    /// REST API. 0 = no limit.
+    #[arg(long, env = "BOXOFFICE_BOOKING_RATE_PER_SECOND", default_value_t = 10, global = true)]
+    pub booking_per_second: u32,
+}
+
+impl RateLimitSettings {
+    /// Every limit off.
+    pub const OFF: Self = Self { auth_per_minute: 0, login_per_minute: 0, booking_per_second: 0 };
 }
 
 impl Settings {
@@ -134,6 +161,9 @@ mod tests {
             "BOXOFFICE_MAX_SEATS_PER_BOOKING",
             "BOXOFFICE_ADMIN_PASSWORD",
             "BOXOFFICE_SECURE_COOKIES",
+            "BOXOFFICE_AUTH_RATE_PER_MINUTE",
+            "BOXOFFICE_LOGIN_RATE_PER_MINUTE",
+            "BOXOFFICE_BOOKING_RATE_PER_SECOND",
             "RUST_LOG",
         ] {
             assert!(help.contains(var), "--help does not mention {var}:\n{help}");

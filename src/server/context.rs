@@ -19,6 +19,9 @@ pub fn pool() -> Result<PgPool, AppError> {
 pub fn reject(error: AppError) -> AppError {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(error.status_code());
+        if let AppError::TooManyRequests { retry_after_seconds } = &error {
+            response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*retry_after_seconds));
+        }
     }
     error
 }
@@ -30,30 +33,19 @@ async fn session() -> Result<tower_sessions::Session, AppError> {
     })
 }
 
-fn session_failed(error: tower_sessions::session::Error) -> AppError {
-    tracing::error!(%error, "session store failed");
-    AppError::Internal
-}
-
 /// Signs `user` in on this session, under a new session id (no session fixation).
 pub async fn sign_in(user: &User) -> Result<(), AppError> {
-    let session = session().await?;
-    session.cycle_id().await.map_err(session_failed)?;
-    session.insert(sessions::USER_ID, user.id).await.map_err(session_failed)
+    sessions::sign_in(&session().await?, user).await
 }
 
 /// Ends the session: its data is deleted and the cookie cleared.
 pub async fn sign_out() -> Result<(), AppError> {
-    session().await?.flush().await.map_err(session_failed)
+    sessions::sign_out(&session().await?).await
 }
 
 /// The signed-in user, if any. A session naming a deleted account counts as a guest.
 pub async fn current_user() -> Result<Option<User>, AppError> {
-    let session = session().await?;
-    let Some(user_id) = session.get::<i64>(sessions::USER_ID).await.map_err(session_failed)? else {
-        return Ok(None);
-    };
-    Ok(crate::service::users::get(&pool()?, user_id).await?)
+    sessions::current_user(&session().await?, &pool()?).await
 }
 
 /// The signed-in user, or 401 for a guest.
@@ -69,6 +61,14 @@ pub async fn require_admin() -> Result<User, AppError> {
         Role::Admin => Ok(user),
         Role::Customer => Err(reject(AppError::Forbidden)),
     }
+}
+
+/// This instance's rate limits.
+pub fn rate_limits() -> Result<super::rate_limit::RateLimits, AppError> {
+    use_context().ok_or_else(|| {
+        tracing::error!("no rate limits in the server function context");
+        AppError::Internal
+    })
 }
 
 /// The booking rules this instance runs with.

@@ -25,7 +25,7 @@ pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
     let body = if request.uri().path().starts_with("/rpc/") {
         serde_json::to_string(&error).unwrap_or_default()
     } else {
-        serde_json::json!({ "error": error.to_string(), "code": "cross_site_request" }).to_string()
+        serde_json::json!({ "error": error.to_string(), "code": error.code() }).to_string()
     };
     (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

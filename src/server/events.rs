@@ -69,6 +69,6 @@ fn event<T: serde::Serialize + ?Sized>(name: &str, data: &T) -> Event {
 }
 
 fn error_response(error: AppError) -> Response {
-    let body = serde_json::json!({ "error": error.to_string() });
+    let body = serde_json::json!({ "error": error.to_string(), "code": error.code() });
     (error.status_code(), axum::Json(body)).into_response()
 }

@@ -7,6 +7,7 @@ pub mod database;
 pub mod embedded_pg;
 pub mod events;
 pub mod health;
+pub mod rate_limit;
 pub mod rpc_errors;
 pub mod sessions;
 pub mod startup;

@@ -18,6 +18,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::database::Database;
+use super::rate_limit::{self, RateLimits};
 use super::{Cli, Command, Settings, csrf, events, health, rpc_errors, sessions};
 use crate::app::{App, shell};
 use crate::domain::user::{Email, NewPassword, PersonName};
@@ -35,6 +36,7 @@ pub struct AppState {
     pub pool: PgPool,
     pub rules: bookings::BookingRules,
     pub feed: LiveFeed,
+    pub rate_limits: RateLimits,
 }
 
 /// The web app bound to its port, ready to serve. Tests build it on port 0 against their own
@@ -57,6 +59,7 @@ impl Application {
             pool,
             rules: settings.booking_rules(),
             feed,
+            rate_limits: RateLimits::new(&settings.rate_limits),
         };
         Ok(Self { listener, feed: state.feed.clone(), router: router(state).layer(sessions) })
     }
@@ -70,9 +73,11 @@ impl Application {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    /// Serves until `shutdown` resolves, then finishes the requests in flight. Each request
+    /// knows its peer address (rate limits per IP).
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await
     }
 }
 
@@ -86,20 +91,26 @@ fn router(state: AppState) -> Router {
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO));
 
+    let (rest_api, _) = crate::api::rest::router();
     Router::new()
         .route("/healthz", get(health::alive))
+        .merge(rest_api)
         .route("/readyz", get(health::ready))
         .route("/shows/{show_id}/events", get(events::seat_events))
+        // The same feed for API clients (not in the OpenAPI document: an endless stream).
+        .route("/api/v1/shows/{show_id}/events", get(events::seat_events))
         .route("/events/availability", get(events::availability_events))
         .leptos_routes_with_context(
             &state,
             routes,
             {
-                let (pool, rules, feed) = (state.pool.clone(), state.rules, state.feed.clone());
+                let (pool, rules, feed, limits) =
+                    (state.pool.clone(), state.rules, state.feed.clone(), state.rate_limits.clone());
                 move || {
                     provide_context(pool.clone());
                     provide_context(rules);
                     provide_context(feed.clone());
+                    provide_context(limits.clone());
                 }
             },
             {
@@ -109,6 +120,7 @@ fn router(state: AppState) -> Router {
         )
         .route_layer(axum::middleware::from_fn(rpc_errors::status_from_error))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.rate_limits.clone(), rate_limit::limit_rpc_auth))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

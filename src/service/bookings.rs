@@ -600,6 +600,13 @@ pub async fn get(pool: &PgPool, booking_id: i64, user_id: i64) -> Result<Booking
 }
 
 /// The user's bookings, newest first.
+/// Any booking, whoever made it: for admins.
+pub async fn get_any(pool: &PgPool, booking_id: i64) -> Result<Booking, ServiceError> {
+    let sql = format!("SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.id = $1");
+    let row = sqlx::query(&sql).bind(booking_id).fetch_optional(pool).await?;
+    row.as_ref().map(booking_from_row).transpose()?.ok_or(AppError::BookingNotFound.into())
+}
+
 pub async fn list_for_user(pool: &PgPool, user_id: i64) -> Result<Vec<Booking>, ServiceError> {
     let sql = format!(
         "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.user_id = $1 ORDER BY b.created_at DESC, b.id DESC LIMIT 200"

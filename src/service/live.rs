@@ -80,6 +80,22 @@ impl LiveFeed {
         self.inner.wake.notify_one();
     }
 
+    /// Reports that a booking's seats may have changed (confirmed, released or lapsed), whatever
+    /// the outcome of the request that touched it.
+    pub async fn booking_changed(&self, booking_id: i64) {
+        match sqlx::query_scalar::<_, i64>("SELECT show_id FROM bookings WHERE id = $1")
+            .bind(booking_id)
+            .fetch_optional(&self.inner.pool)
+            .await
+        {
+            Ok(Some(show_id)) => self.changed(show_id),
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(%error, booking_id, "could not tell the feed; subscribers resync shortly")
+            }
+        }
+    }
+
     /// Every seat's state now, then every change to it.
     pub async fn subscribe(&self, show_id: i64) -> Result<SeatSubscription, ServiceError> {
         // The first subscriber loads the show; later ones share its state.

@@ -26,15 +26,28 @@ const SUMMARY_SELECT: &str = r#"
 "#;
 
 /// Shows and trips on sale that have not started, soonest first, matching the search text in
-/// the title, venue, origin or destination. Seat counts are derived from the seats (there is
-/// no counter row that every booking would have to update).
+/// the title, venue, origin or destination (and the day, when given). Seat counts are derived
+/// from the seats (there is no counter row that every booking would have to update).
 #[tracing::instrument(skip(pool))]
 pub async fn list_upcoming(pool: &PgPool, search: &ShowSearch) -> Result<Vec<ShowSummary>, ServiceError> {
+    list(pool, search, true).await
+}
+
+/// Every show and trip, past and cancelled ones too, soonest first, matching the search.
+#[tracing::instrument(skip(pool))]
+pub async fn list_all(pool: &PgPool, search: &ShowSearch) -> Result<Vec<ShowSummary>, ServiceError> {
+    list(pool, search, false).await
+}
+
+async fn list(
+    pool: &PgPool,
+    search: &ShowSearch,
+    upcoming_only: bool,
+) -> Result<Vec<ShowSummary>, ServiceError> {
     let pattern = search.text().map(|text| format!("%{}%", escape_like(text)));
     let sql = format!(
         "{SUMMARY_SELECT}
-        WHERE sh.status = 'ON_SALE'
-          AND sh.starts_at > now()
+        WHERE (NOT $4 OR (sh.status = 'ON_SALE' AND sh.starts_at > now()))
           AND ($1::text IS NULL
                OR sh.title ILIKE $1 OR sh.venue ILIKE $1 OR sh.origin ILIKE $1 OR sh.destination ILIKE $1)
           AND ($3::date IS NULL
@@ -47,6 +60,7 @@ pub async fn list_upcoming(pool: &PgPool, search: &ShowSearch) -> Result<Vec<Sho
         .bind(pattern)
         .bind(LIST_LIMIT)
         .bind(search.date())
+        .bind(upcoming_only)
         .fetch_all(pool)
         .await?;
     Ok(shows)
@@ -59,7 +73,7 @@ pub async fn summaries(pool: &PgPool, show_ids: &[i64]) -> Result<Vec<ShowSummar
     Ok(sqlx::query_as::<_, ShowSummary>(&sql).bind(show_ids).fetch_all(pool).await?)
 }
 
-/// One show, whatever its state.
+/// One show or trip as the lists show it, whatever its status.
 pub async fn summary(pool: &PgPool, show_id: i64) -> Result<ShowSummary, ServiceError> {
     summaries(pool, &[show_id]).await?.pop().ok_or(AppError::ShowNotFound.into())
 }

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
+use boxoffice::server::config::RateLimitSettings;
 use boxoffice::server::embedded_pg::{Durability, EmbeddedPostgres};
-use boxoffice::server::{Application, Cli};
+use boxoffice::server::{Application, Cli, Settings};
 use boxoffice::service::admin;
 use clap::Parser;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -126,8 +127,23 @@ impl TestApp {
     }
 
     pub async fn spawn_with_pool(db: TestDatabase, pool: PgPool) -> Self {
+        Self::spawn_configured(db, pool, |_| {}).await
+    }
+
+    /// With settings changed by `configure` (rate limits are off unless it turns them on).
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
+        let db = TestDatabase::create().await;
+        let pool = PgPoolOptions::new().max_connections(10).connect_with(db.options.clone()).await.unwrap();
+        boxoffice::server::database::migrate(&pool).await.expect("migrating the test database");
+        Self::spawn_configured(db, pool, configure).await
+    }
+
+    async fn spawn_configured(db: TestDatabase, pool: PgPool, configure: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = Cli::parse_from(["boxoffice"]).settings;
         settings.site_addr = "127.0.0.1:0".parse().unwrap();
+        // Tests make many requests from one address; the rate-limit tests turn limits on.
+        settings.rate_limits = RateLimitSettings::OFF;
+        configure(&mut settings);
         let app = Application::build(&settings, pool.clone()).await.expect("building the app");
         let address = format!("http://{}", app.local_addr());
         tokio::spawn(app.run_until(std::future::pending()));

@@ -11,4 +11,6 @@ mod embedded_postgres;
 mod health;
 mod helpers;
 mod pages;
+mod rest;
+mod rest_bookings;
 mod sessions;

@@ -1,0 +1,297 @@
+//! Holds and bookings over REST. The service decides everything; this maps JSON in and out.
+
+use axum::Json;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use utoipa::{IntoResponses, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::SignedIn;
+use super::error::{ApiError, ApiJson, ApiPath, BadRequest, ErrorBody, Guest, RateLimited};
+use crate::domain::user::{Role, User};
+use crate::domain::{Booking, BookingStatus, IdempotencyKey, SeatRequest};
+use crate::error::AppError;
+use crate::server::startup::AppState;
+use crate::service::bookings::{self, BookingRules, Commitment, SeatOrder};
+use crate::service::live::LiveFeed;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_hold))
+        .routes(routes!(create_booking))
+        .routes(routes!(confirm_booking))
+        .routes(routes!(cancel_booking))
+        .routes(routes!(list_bookings))
+        .routes(routes!(get_booking))
+}
+
+/// A signed-in user asking to hold, book, confirm or cancel: counted against the user's
+/// booking rate limit before anything else is read.
+pub struct Booker(pub User);
+
+impl FromRequestParts<AppState> for Booker {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let SignedIn(user) = SignedIn::from_request_parts(parts, state).await?;
+        state.rate_limits.check_booking(user.id)?;
+        Ok(Self(user))
+    }
+}
+
+/// Which seats: `seat_ids`, or `seat_count` (best available, optionally in one `category`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeatOrderBody {
+    /// These seats (ids from the show's seat map), all or nothing.
+    #[serde(default)]
+    seat_ids: Option<Vec<i64>>,
+    /// Or this many of the best seats available, side by side when possible.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    seat_count: Option<i64>,
+    /// With `seat_count`: only seats of this category code.
+    #[serde(default)]
+    category: Option<String>,
+}
+
+impl SeatOrderBody {
+    fn into_request(self, rules: &BookingRules) -> Result<SeatRequest, AppError> {
+        let too_many = || AppError::TooManySeats { max: rules.max_seats_per_booking };
+        match (self.seat_ids, self.seat_count) {
+            (Some(ids), None) => {
+                if self.category.is_some() {
+                    return Err(AppError::invalid(
+                        "category",
+                        "A category goes with seat_count, not seat_ids.",
+                    ));
+                }
+                // An id beyond i32 names no seat; the service says which seats do not exist.
+                let ids = ids
+                    .into_iter()
+                    .map(|id| {
+                        i32::try_from(id)
+                            .map_err(|_| AppError::invalid("seat_ids", format!("There is no seat {id}.")))
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(SeatRequest::Seats(ids))
+            }
+            (None, Some(count)) => {
+                if count < 1 {
+                    return Err(AppError::invalid("seat_count", "Ask for at least one seat."));
+                }
+                let count = u16::try_from(count).map_err(|_| too_many())?;
+                Ok(SeatRequest::BestAvailable { count, category: self.category })
+            }
+            (Some(_), Some(_)) => {
+                Err(AppError::invalid("seat_ids", "Send either seat_ids or seat_count, not both."))
+            }
+            (None, None) => {
+                Err(AppError::invalid("seat_ids", "Send seat_ids (a list of seat ids) or seat_count."))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingView {
+    pub id: i64,
+    pub show_id: i64,
+    pub user_id: i64,
+    pub status: BookingStatus,
+    pub seats: Vec<BookedSeatView>,
+    /// Until when the seats are held (PENDING only).
+    pub hold_expires_at: Option<DateTime<Utc>>,
+    pub total_cents: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookedSeatView {
+    pub id: i32,
+    pub label: String,
+}
+
+impl From<Booking> for BookingView {
+    fn from(b: Booking) -> Self {
+        Self {
+            id: b.id,
+            show_id: b.show_id,
+            user_id: b.user_id,
+            status: b.status,
+            seats: b.seats.into_iter().map(|s| BookedSeatView { id: s.seat_id, label: s.label }).collect(),
+            hold_expires_at: b.hold_expires_at,
+            total_cents: b.total_cents,
+            created_at: b.created_at,
+        }
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, AppError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().map_err(|_| {
+        AppError::invalid("idempotency_key", "An idempotency key is 1 to 200 visible ASCII characters.")
+    })?;
+    IdempotencyKey::parse(key).map(Some)
+}
+
+/// A request for seats of a show, read in the order that gives the most useful refusal:
+/// who (401, 429), which show (400), the idempotency key, then the body.
+pub struct SeatOrderRequest {
+    user: User,
+    show_id: i64,
+    key: Option<IdempotencyKey>,
+    body: SeatOrderBody,
+}
+
+impl FromRequest<AppState> for SeatOrderRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let (mut parts, body) = request.into_parts();
+        let Booker(user) = Booker::from_request_parts(&mut parts, state).await?;
+        let ApiPath(show_id) = ApiPath::<i64>::from_request_parts(&mut parts, state).await?;
+        let key = idempotency_key(&parts.headers)?;
+        let ApiJson(body) = ApiJson::from_request(Request::from_parts(parts, body), state).await?;
+        Ok(Self { user, show_id, key, body })
+    }
+}
+
+impl SeatOrderRequest {
+    /// Holds or books the seats; a booking that did not get them is the error it records.
+    async fn place(
+        self,
+        state: &AppState,
+        commitment: Commitment,
+    ) -> Result<(StatusCode, Json<BookingView>), ApiError> {
+        let order = SeatOrder {
+            show_id: self.show_id,
+            user_id: self.user.id,
+            seats: self.body.into_request(&state.rules)?,
+            commitment,
+            idempotency_key: self.key,
+        };
+        let booking = bookings::order_seats(&state.pool, &state.rules, order).await?;
+        if booking.failure.is_none() {
+            state.feed.changed(self.show_id);
+        }
+        match booking.failure.clone() {
+            Some(failure) => Err(ApiError::failed_booking(&booking, failure)),
+            None => Ok((StatusCode::CREATED, Json(booking.into()))),
+        }
+    }
+}
+
+/// Why a hold or booking can be refused, for the OpenAPI document.
+#[allow(dead_code, reason = "describes answers for the OpenAPI document")]
+#[derive(IntoResponses)]
+enum SeatOrderRefused {
+    /// No such show.
+    #[response(status = 404)]
+    NoSuchShow(ErrorBody),
+    /// `seats_taken` (with `taken_seat_ids`, status FAILED), `not_enough_seats` (status FAILED),
+    /// `show_started` or `show_cancelled`.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+}
+
+/// Holds seats for a while (see `hold_expires_at`); confirm the hold to book them.
+#[utoipa::path(post, path = "/shows/{id}/holds", tag = "bookings", request_body = SeatOrderBody,
+    params(("id" = i64, Path, description = "Show id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1 to 200 visible ASCII characters")),
+    security(("session" = [])),
+    responses((status = 201, description = "The seats are held: status PENDING", body = BookingView),
+        SeatOrderRefused, BadRequest, Guest, RateLimited))]
+async fn create_hold(
+    State(state): State<AppState>,
+    request: SeatOrderRequest,
+) -> Result<(StatusCode, Json<BookingView>), ApiError> {
+    request.place(&state, Commitment::Hold).await
+}
+
+/// Books seats at once (hold and confirm in one transaction).
+#[utoipa::path(post, path = "/shows/{id}/bookings", tag = "bookings", request_body = SeatOrderBody,
+    params(("id" = i64, Path, description = "Show id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1 to 200 visible ASCII characters")),
+    security(("session" = [])),
+    responses((status = 201, description = "The seats are booked: status CONFIRMED", body = BookingView),
+        SeatOrderRefused, BadRequest, Guest, RateLimited))]
+async fn create_booking(
+    State(state): State<AppState>,
+    request: SeatOrderRequest,
+) -> Result<(StatusCode, Json<BookingView>), ApiError> {
+    request.place(&state, Commitment::BookNow).await
+}
+
+/// Confirms a hold while it lasts.
+#[utoipa::path(post, path = "/bookings/{id}/confirm", tag = "bookings",
+    params(("id" = i64, Path, description = "Booking id")), security(("session" = [])),
+    responses((status = 200, description = "Booked: status CONFIRMED", body = BookingView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 404, description = "No such booking of yours", body = ErrorBody),
+        (status = 409, description = "`hold_expired` (status EXPIRED), `show_started`, or the booking was cancelled or failed", body = ErrorBody),
+        Guest, RateLimited))]
+async fn confirm_booking(
+    Booker(user): Booker,
+    State(pool): State<PgPool>,
+    State(feed): State<LiveFeed>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<BookingView>, ApiError> {
+    let confirmed = bookings::confirm(&pool, id, user.id).await;
+    // A late confirm releases the seats, so the feed hears of both outcomes.
+    feed.booking_changed(id).await;
+    Ok(Json(confirmed?.into()))
+}
+
+/// Cancels a held or confirmed booking before the show starts; its seats go back on sale.
+#[utoipa::path(post, path = "/bookings/{id}/cancel", tag = "bookings",
+    params(("id" = i64, Path, description = "Booking id")), security(("session" = [])),
+    responses((status = 200, description = "Cancelled: status CANCELLED", body = BookingView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 404, description = "No such booking of yours", body = ErrorBody),
+        (status = 409, description = "Already cancelled, expired, failed, or the show started", body = ErrorBody),
+        Guest, RateLimited))]
+async fn cancel_booking(
+    Booker(user): Booker,
+    State(pool): State<PgPool>,
+    State(feed): State<LiveFeed>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<BookingView>, ApiError> {
+    let cancelled = bookings::cancel(&pool, id, user.id).await;
+    feed.booking_changed(id).await;
+    Ok(Json(cancelled?.into()))
+}
+
+/// Your bookings, newest first (at most 200).
+#[utoipa::path(get, path = "/bookings", tag = "bookings", security(("session" = [])),
+    responses((status = 200, description = "Your bookings", body = Vec<BookingView>), Guest))]
+async fn list_bookings(
+    SignedIn(user): SignedIn,
+    State(pool): State<PgPool>,
+) -> Result<Json<Vec<BookingView>>, ApiError> {
+    let list = bookings::list_for_user(&pool, user.id).await?;
+    Ok(Json(list.into_iter().map(BookingView::from).collect()))
+}
+
+/// One of your bookings; admins may read anyone's. Someone else's booking is 404.
+#[utoipa::path(get, path = "/bookings/{id}", tag = "bookings",
+    params(("id" = i64, Path, description = "Booking id")), security(("session" = [])),
+    responses((status = 200, description = "The booking", body = BookingView),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 404, description = "No such booking of yours", body = ErrorBody), Guest))]
+async fn get_booking(
+    SignedIn(user): SignedIn,
+    State(pool): State<PgPool>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<BookingView>, ApiError> {
+    let booking = match user.role {
+        Role::Admin => bookings::get_any(&pool, id).await?,
+        Role::Customer => bookings::get(&pool, id, user.id).await?,
+    };
+    Ok(Json(booking.into()))
+}

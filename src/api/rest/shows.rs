@@ -1,0 +1,337 @@
+//! Shows and trips over REST: the list, one show with its seat map, and creating one (admins).
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::Admin;
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, BadRequest, ErrorBody, Guest, body_error};
+use crate::domain::layout::{CategorySpec, MAX_ROWS, RowSpec};
+use crate::domain::{
+    LayoutSpec, NewShow, NewShowSpec, SeatCategory, SeatMap, SeatStatus, ShowKind, ShowSearch, ShowSummary,
+};
+use crate::error::AppError;
+use crate::server::startup::AppState;
+use crate::service::shows;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_shows)).routes(routes!(get_show)).routes(routes!(create_show))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `true`: every show, past and cancelled ones too. Default: upcoming shows on sale.
+    all: Option<bool>,
+    /// Only shows whose title, venue, origin or destination contain this text.
+    q: Option<String>,
+}
+
+/// A show with its price bands and every seat.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShowDetail {
+    #[serde(flatten)]
+    pub show: ShowSummary,
+    pub categories: Vec<SeatCategory>,
+    pub seats: Vec<SeatView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SeatView {
+    /// The id to hold or book the seat by (unique within the show).
+    pub id: i32,
+    pub row: String,
+    pub number: i32,
+    /// Row and number, e.g. "C7".
+    pub label: String,
+    /// The category code.
+    pub category: String,
+    pub price_cents: i64,
+    pub status: SeatStatus,
+    /// Position on the seat map's grid (aisles leave gaps).
+    pub grid_row: i16,
+    pub grid_col: i16,
+}
+
+impl ShowDetail {
+    fn new(show: ShowSummary, map: SeatMap) -> Self {
+        let prices: HashMap<&str, i64> =
+            map.categories.iter().map(|c| (c.code.as_str(), c.price_cents)).collect();
+        let seats = map
+            .seats
+            .iter()
+            .map(|seat| SeatView {
+                id: seat.seat_id,
+                row: seat.row_label.clone(),
+                number: seat.number,
+                label: seat.label.clone(),
+                category: seat.category.clone(),
+                price_cents: prices.get(seat.category.as_str()).copied().unwrap_or_default(),
+                status: seat.status,
+                grid_row: seat.grid_row,
+                grid_col: seat.grid_col,
+            })
+            .collect();
+        Self { show, categories: map.categories, seats }
+    }
+
+    async fn load(pool: &PgPool, show_id: i64) -> Result<Self, ApiError> {
+        let show = shows::summary(pool, show_id).await?;
+        let map = shows::seat_map(pool, show_id).await?;
+        Ok(Self::new(show, map))
+    }
+}
+
+/// Upcoming shows and trips on sale, soonest first (at most 200).
+#[utoipa::path(get, path = "/shows", tag = "shows", params(ListQuery),
+    responses((status = 200, description = "Shows, soonest first", body = Vec<ShowSummary>),
+        (status = 400, description = "An unknown or invalid query parameter", body = ErrorBody)))]
+async fn list_shows(
+    State(pool): State<PgPool>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<Vec<ShowSummary>>, ApiError> {
+    let search = ShowSearch::parse(query.q.as_deref().unwrap_or(""))?;
+    let list = if query.all.unwrap_or(false) {
+        shows::list_all(&pool, &search).await?
+    } else {
+        shows::list_upcoming(&pool, &search).await?
+    };
+    Ok(Json(list))
+}
+
+/// One show or trip with its categories and every seat's status.
+#[utoipa::path(get, path = "/shows/{id}", tag = "shows", params(("id" = i64, Path, description = "Show id")),
+    responses((status = 200, description = "The show and its seats", body = ShowDetail),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 404, description = "No such show", body = ErrorBody)))]
+async fn get_show(
+    State(pool): State<PgPool>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ShowDetail>, ApiError> {
+    Ok(Json(ShowDetail::load(&pool, id).await?))
+}
+
+/// A new show in full: its place, price bands and seat rows.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FullShowBody {
+    kind: ShowKind,
+    title: String,
+    /// Required for a SHOW.
+    #[serde(default)]
+    venue: Option<String>,
+    /// Required for a TRIP.
+    #[serde(default)]
+    origin: Option<String>,
+    /// Required for a TRIP.
+    #[serde(default)]
+    destination: Option<String>,
+    starts_at: DateTime<Utc>,
+    /// How long a hold lasts for this show (10 to 3600 seconds); default: the server's setting.
+    #[serde(default)]
+    hold_seconds: Option<i32>,
+    /// Price bands, best first.
+    categories: Vec<CategoryBody>,
+    rows: Vec<RowBody>,
+    /// Labels of seats that are not for sale, e.g. "C7".
+    #[serde(default)]
+    blocked: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryBody {
+    #[schema(example = "PREMIUM")]
+    code: String,
+    #[schema(example = "Premium")]
+    name: String,
+    price_cents: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RowBody {
+    #[schema(example = "A")]
+    label: String,
+    /// Seats in the row, numbered from 1.
+    seats: u16,
+    /// A category code.
+    category: String,
+    /// An aisle follows each of these seat numbers.
+    #[serde(default)]
+    aisles_after: Vec<u16>,
+}
+
+/// The seeds' short form: one category and rows of up to 10 seats (A, B, ...).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShortShowBody {
+    #[schema(example = "Avengers: Endgame")]
+    name: String,
+    start_time: DateTime<Utc>,
+    /// 1 to 2000.
+    total_seats: u32,
+    /// Default: "To be announced".
+    #[serde(default)]
+    venue: Option<String>,
+    /// The price of every seat; default 0.
+    #[serde(default)]
+    price_cents: Option<i64>,
+}
+
+/// Either form of a new show (for the document: `parse_new_show` tells them apart).
+#[allow(dead_code, reason = "describes the body for the OpenAPI document")]
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum CreateShowBody {
+    Full(FullShowBody),
+    Short(ShortShowBody),
+}
+
+const SHORT_FORM_ROW: u32 = 10;
+
+impl ShortShowBody {
+    fn into_spec(self) -> Result<NewShowSpec, AppError> {
+        let most = MAX_ROWS as u32 * SHORT_FORM_ROW;
+        if !(1..=most).contains(&self.total_seats) {
+            return Err(AppError::invalid("total_seats", format!("A show has 1 to {most} seats.")));
+        }
+        let rows = self.total_seats.div_ceil(SHORT_FORM_ROW);
+        let layout = LayoutSpec {
+            categories: vec![CategorySpec {
+                code: "STD".into(),
+                name: "Standard".into(),
+                price_cents: self.price_cents.unwrap_or(0),
+            }],
+            rows: (0..rows)
+                .map(|i| RowSpec {
+                    label: row_label(i as usize),
+                    seats: (self.total_seats - i * SHORT_FORM_ROW).min(SHORT_FORM_ROW) as u16,
+                    category: "STD".into(),
+                    aisles_after: vec![],
+                })
+                .collect(),
+            blocked: vec![],
+        };
+        Ok(NewShowSpec {
+            kind: ShowKind::Show,
+            title: self.name,
+            venue: Some(self.venue.unwrap_or_else(|| "To be announced".into())),
+            origin: None,
+            destination: None,
+            starts_at: self.start_time,
+            hold_seconds: None,
+            layout,
+        })
+    }
+}
+
+/// A, B, ..., Z, AA, AB, ...
+fn row_label(i: usize) -> String {
+    let letter = |n: usize| char::from(b'A' + n as u8);
+    if i < 26 { letter(i).to_string() } else { format!("{}{}", letter(i / 26 - 1), letter(i % 26)) }
+}
+
+impl FullShowBody {
+    fn into_spec(self) -> NewShowSpec {
+        NewShowSpec {
+            kind: self.kind,
+            title: self.title,
+            venue: self.venue,
+            origin: self.origin,
+            destination: self.destination,
+            starts_at: self.starts_at,
+            hold_seconds: self.hold_seconds,
+            layout: LayoutSpec {
+                categories: self
+                    .categories
+                    .into_iter()
+                    .map(|c| CategorySpec { code: c.code, name: c.name, price_cents: c.price_cents })
+                    .collect(),
+                rows: self
+                    .rows
+                    .into_iter()
+                    .map(|r| RowSpec {
+                        label: r.label,
+                        seats: r.seats,
+                        category: r.category,
+                        aisles_after: r.aisles_after,
+                    })
+                    .collect(),
+                blocked: self.blocked,
+            },
+        }
+    }
+}
+
+/// Parses either form (the short form's field names never occur in the full form). Errors
+/// name the fields as the client sent them.
+fn parse_new_show(body: serde_json::Value) -> Result<NewShow, AppError> {
+    let short = body.as_object().is_some_and(|fields| {
+        ["name", "start_time", "total_seats"].iter().any(|name| fields.contains_key(*name))
+    });
+    if !short {
+        let body: FullShowBody = serde_path_to_error::deserialize(body).map_err(|e| body_error(&e))?;
+        return NewShow::parse(&body.into_spec(), Utc::now());
+    }
+    let body: ShortShowBody = serde_path_to_error::deserialize(body).map_err(|e| body_error(&e))?;
+    NewShow::parse(&body.into_spec()?, Utc::now()).map_err(|error| match error {
+        AppError::InvalidInput { field, message } => {
+            let field = match field.as_str() {
+                "title" => "name",
+                "starts_at" => "start_time",
+                "venue" => "venue",
+                "categories" | "price_cents" => "price_cents",
+                _ if field.starts_with("categories") => "price_cents",
+                _ => "total_seats",
+            };
+            AppError::invalid(field, message)
+        }
+        other => other,
+    })
+}
+
+/// Creates a show or trip with all its seats (admins only). Invalid input names the field at
+/// fault, e.g. `rows[2].aisles_after`.
+#[utoipa::path(post, path = "/admin/shows", tag = "shows", request_body = CreateShowBody,
+    security(("session" = [])),
+    responses((status = 201, description = "The new show", body = ShowDetail),
+        (status = 403, description = "Admins only", body = ErrorBody),
+        BadRequest, Guest))]
+async fn create_show(
+    Admin(admin): Admin,
+    State(pool): State<PgPool>,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<(StatusCode, Json<ShowDetail>), ApiError> {
+    let show = parse_new_show(body)?;
+    let id = shows::create(&pool, &show).await?;
+    tracing::info!(show_id = id, admin_id = admin.id, "show created through the API");
+    Ok((StatusCode::CREATED, Json(ShowDetail::load(&pool, id).await?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_short_form_makes_rows_of_ten() {
+        let body: ShortShowBody = serde_json::from_value(serde_json::json!({
+            "name": "Avengers", "start_time": "2099-03-25T18:00:00Z", "total_seats": 25
+        }))
+        .unwrap();
+        let spec = body.into_spec().unwrap();
+        let rows: Vec<(String, u16)> = spec.layout.rows.iter().map(|r| (r.label.clone(), r.seats)).collect();
+        assert_eq!(rows, vec![("A".into(), 10), ("B".into(), 10), ("C".into(), 5)]);
+        assert_eq!(row_label(26), "AA");
+        assert_eq!(row_label(199), "GR");
+    }
+}
