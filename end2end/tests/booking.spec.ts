@@ -112,3 +112,15 @@ test.describe("without JavaScript", () => {
     await expect(page.getByText("Premium · 350.00")).toBeVisible();
   });
 });
+
+test("the seat map fits a 375 px phone screen and seats can be tapped", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 740 }, hasTouch: true });
+  const page = await context.newPage();
+  await openShow(page, "The Midnight Reel");
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+  const map = await page.getByTestId("seat-map").boundingBox();
+  expect(map!.x + map!.width).toBeLessThanOrEqual(375);
+  await seat(page, "B12").tap();
+  await expect(page.getByTestId("selection")).toHaveText("B12");
+  await context.close();
+});

@@ -130,8 +130,9 @@ pub fn SeatGrid(
                 role="group"
                 aria-label=label
                 data-testid="seat-map"
-                class="inline-grid gap-1 p-1"
-                style=format!("grid-template-columns: 1.75rem repeat({columns}, 2rem);")
+                class="grid w-fit max-w-full gap-0.5 p-1 sm:gap-1"
+                // Seats shrink to fit a phone screen before the map has to scroll sideways.
+                style=format!("grid-template-columns: 1.5rem repeat({columns}, minmax(1.25rem, 2rem));")
                 on:keydown=on_keydown
             >
                 {row_labels
@@ -185,7 +186,7 @@ pub fn SeatGrid(
                                         (SeatStatus::Blocked, false) => "bg-white border-dashed border-slate-300 text-slate-400",
                                     };
                                     let cursor = if selectable(status()) || is_selected() { "cursor-pointer hover:brightness-95" } else { "cursor-not-allowed" };
-                                    format!("h-8 w-8 rounded-t-lg border-2 text-xs font-semibold focus:outline-none focus-visible:ring-4 focus-visible:ring-indigo-500 {state} {cursor}")
+                                    format!("h-8 w-full rounded-t-lg border-2 text-[11px] font-semibold sm:text-xs focus:outline-none focus-visible:ring-4 focus-visible:ring-indigo-500 {state} {cursor}")
                                 }
                                 on:focus=move |_| focused.set(id)
                                 on:click=move |_| {

@@ -141,6 +141,12 @@ async fn open_seat_maps_see_holds_and_releases_live_on_every_instance() {
         assert!(changes.iter().all(|c| c["status"] == "AVAILABLE"), "{data}");
     }
 
+    // API clients read the same feed.
+    let mut api = EventStream::open(&format!("{}/api/v1/shows/{show_id}/events", app.address)).await;
+    let (event, data) = api.next(Duration::from_secs(5)).await.expect("a snapshot");
+    assert_eq!(event, "snapshot");
+    assert_eq!(serde_json::from_str::<Vec<Value>>(&data).unwrap().len(), 10);
+
     let response = reqwest::get(format!("{}/shows/999999/events", app.address)).await.unwrap();
     assert_eq!(response.status(), 404);
     let response = reqwest::get(format!("{}/shows/abc/events", app.address)).await.unwrap();
