@@ -9,46 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv="${BOXOFFICE_VENV:-$HOME/.cache/boxoffice/venv}"
-binary="${BOXOFFICE_BINARY:-${CARGO_TARGET_DIR:-target}/release/boxoffice}"
 examples="${API_FUZZ_EXAMPLES:-25}"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-work=$(mktemp -d)
-data_dir="${TMPDIR:-/tmp}/boxoffice-api-fuzz-$$"
-server_pid=""
+source scripts/fresh-server.sh
 
-cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work" "$data_dir"
-}
-trap cleanup EXIT
-
-# The embedded default (no DATABASE_URL) in a data folder of its own; limits off, as in a
-# load test, so the fuzzer is not throttled.
-env -u DATABASE_URL \
-  BOXOFFICE_DATA_DIR="$data_dir" \
-  LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-  BOXOFFICE_AUTH_RATE_PER_MINUTE=0 \
-  BOXOFFICE_LOGIN_RATE_PER_MINUTE=0 \
-  BOXOFFICE_BOOKING_RATE_PER_SECOND=0 \
-  RUST_LOG="${RUST_LOG:-warn}" \
-  "$binary" >"$work/server.log" 2>&1 &
-server_pid=$!
-
-for _ in $(seq 1 120); do
-  curl -fsS "$base/readyz" >/dev/null 2>&1 && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; echo "the server stopped" >&2; exit 1; }
-  sleep 0.5
-done
-curl -fsS "$base/readyz" >/dev/null || { cat "$work/server.log"; echo "the server never got ready" >&2; exit 1; }
-
-# The first start prints the seeded admin's password once; an admin can call every endpoint.
-credentials=$(sed -n 's/^Admin login (shown once): \(.*\) \/ \(.*\)$/\1 \2/p' "$work/server.log")
-read -r email password <<<"$credentials"
-login=$(jq -n --arg email "$email" --arg password "$password" '{email: $email, password: $password}')
+# An admin can call every endpoint.
+login=$(jq -n --arg email "$admin_email" --arg password "$admin_password" '{email: $email, password: $password}')
 curl -fsS -c "$work/cookies" -H 'content-type: application/json' -d "$login" "$base/api/v1/auth/login" >/dev/null
 session=$(awk '$6 == "boxoffice_session" { print $7 }' "$work/cookies")
 [ -n "$session" ] || { echo "could not sign in as the admin" >&2; exit 1; }

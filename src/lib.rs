@@ -12,6 +12,9 @@ pub mod domain;
 pub mod error;
 pub mod ui;
 
+/// Server only: `boxoffice bench`, the load generator.
+#[cfg(feature = "ssr")]
+pub mod bench;
 /// Server only: configuration, start-up, the embedded database, HTTP plumbing.
 #[cfg(feature = "ssr")]
 pub mod server;

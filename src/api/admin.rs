@@ -55,7 +55,9 @@ pub async fn edit_show(show_id: i64, title: String, starts_at: String) -> Result
 
     require_admin().await?;
     let edit = ShowEdit::parse(&title, &starts_at, chrono::Utc::now()).map_err(reject)?;
-    crate::service::shows::edit(&pool()?, show_id, &edit).await.map_err(|e| reject(e.into()))
+    crate::service::shows::edit(&pool()?, show_id, &edit).await.map_err(|e| reject(e.into()))?;
+    crate::server::context::live_feed()?.changed(show_id);
+    Ok(())
 }
 
 /// Cancels a show and every booking on it. Returns how many bookings were cancelled.

@@ -11,18 +11,14 @@ use crate::error::AppError;
 /// A show's page: open to guests.
 #[server(prefix = "/rpc", endpoint = "show_page")]
 pub async fn get_show_page(show_id: i64) -> Result<ShowPage, AppError> {
-    use crate::server::context::{booking_rules, pool, reject};
-    use crate::service::shows;
+    use crate::server::context::{booking_rules, live_feed, reject};
 
-    let pool = pool()?;
-    let page = async {
-        Ok::<_, crate::service::ServiceError>(ShowPage {
-            show: shows::summary(&pool, show_id).await?,
-            seat_map: shows::seat_map(&pool, show_id).await?,
-            max_seats_per_booking: booking_rules()?.max_seats_per_booking,
-        })
-    };
-    page.await.map_err(|e| reject(e.into()))
+    let view = live_feed()?.show(show_id).await.map_err(|e| reject(e.into()))?;
+    Ok(ShowPage {
+        show: view.show.clone(),
+        seat_map: view.seat_map.clone(),
+        max_seats_per_booking: booking_rules()?.max_seats_per_booking,
+    })
 }
 
 /// Holds the chosen seats (or the best available ones) for the signed-in customer. The same

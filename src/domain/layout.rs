@@ -12,6 +12,17 @@ pub const MAX_SEATS_PER_ROW: u16 = 200;
 pub const MAX_SEATS: usize = 20_000;
 pub const MAX_CATEGORIES: usize = 20;
 
+/// The label of the `index`-th row (from 0) in the usual sequence: A, B, ..., Z, AA, AB, ...
+/// (enough for [`MAX_ROWS`]).
+pub fn row_label(index: usize) -> String {
+    let letter = |n: usize| char::from(b'A' + n as u8);
+    if index < 26 {
+        letter(index).to_string()
+    } else {
+        format!("{}{}", letter(index / 26 - 1), letter(index % 26))
+    }
+}
+
 /// A price band, e.g. Premium at 350.00. `rank` 1 is the best.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

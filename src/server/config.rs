@@ -41,6 +41,9 @@ pub enum Command {
         #[arg(long, default_value = "Admin")]
         name: String,
     },
+    /// Load a Box Office deployment like a crowd of customers and report its speed
+    /// (see docs/PERFORMANCE.md).
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, Clone, Args)]

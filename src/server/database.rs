@@ -15,7 +15,7 @@ use super::embedded_pg::{Durability, EmbeddedPostgres};
 pub static MIGRATOR: Migrator = sqlx::migrate!();
 
 /// Name of the database the embedded default creates for the app.
-const EMBEDDED_DATABASE: &str = "boxoffice";
+pub const EMBEDDED_DATABASE: &str = "boxoffice";
 
 /// Brings a database up to date: our migrations, then the session store's table.
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {

@@ -23,6 +23,18 @@ use nix::unistd::{Pid, User, geteuid};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
+/// A libpq URL for `database` on the cluster whose socket is in `socket_dir`.
+fn socket_url(socket_dir: &Path, database: &str) -> String {
+    format!("postgres://{SUPERUSER}@localhost:{PORT}/{database}?host={}", socket_dir.display())
+}
+
+/// The URL of `database` on the cluster kept in `base_dir`, if one is running there (its
+/// socket exists): tools such as the benchmark attach to an app's embedded default this way.
+pub fn running_url(base_dir: &Path, database: &str) -> Option<String> {
+    let socket_dir = base_dir.join("run");
+    socket_dir.join(format!(".s.PGSQL.{PORT}")).exists().then(|| socket_url(&socket_dir, database))
+}
+
 /// The port number only names the socket file inside our private `run/` folder.
 const PORT: u16 = 5432;
 const SUPERUSER: &str = "postgres";
@@ -103,7 +115,7 @@ impl EmbeddedPostgres {
 
     /// The same as a `DATABASE_URL`, for tools and child processes.
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://{SUPERUSER}@localhost:{PORT}/{database}?host={}", self.socket_dir.display())
+        socket_url(&self.socket_dir, database)
     }
 
     /// Creates `database` unless it exists.

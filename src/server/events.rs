@@ -38,7 +38,7 @@ fn seat_stream(
             return Some((Ok(first), (feed, changes, None)));
         }
         match changes.recv().await {
-            Ok(batch) => Some((Ok(event("seats", &batch)), (feed, changes, None))),
+            Ok(batch) => Some((Ok(Event::default().event("seats").data(&*batch)), (feed, changes, None))),
             Err(RecvError::Lagged(_)) => match feed.subscribe(show_id).await {
                 Ok(fresh) => Some((Ok(event("snapshot", &fresh.snapshot)), (feed, fresh.changes, None))),
                 Err(_) => None,

@@ -155,6 +155,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{} is an admin.", admin?.email);
             Ok(())
         }
+        Command::Bench(args) => crate::bench::run(&args, &cli.settings).await,
     }
 }
 

@@ -154,6 +154,72 @@ async fn replay(
     Ok(Some(booking))
 }
 
+/// The statement that claims seats for one order. Parameters: $1 show id, $2 user id, $3 seat
+/// ids, $4 the default hold in seconds, $5 the idempotency key, $6 book now (else hold), $7
+/// record a failure, $8 the request's fingerprint. Public so the benchmark can hand PostgreSQL's
+/// own load generator exactly what the app runs.
+pub const CLAIM_SQL: &str = r#"
+    WITH show AS (
+        SELECT status, (status = 'ON_SALE' AND starts_at > now()) AS selling,
+               now() + make_interval(secs => COALESCE(hold_seconds, $4)) AS hold_until
+        FROM shows WHERE id = $1
+    ),
+    locked AS (
+        SELECT s.seat_id, s.label, s.category,
+               (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until < now())) AS free
+        FROM seats s
+        WHERE s.show_id = $1 AND s.seat_id = ANY($3)
+          AND EXISTS (SELECT 1 FROM show WHERE selling)
+        ORDER BY s.seat_id
+        FOR UPDATE
+    ),
+    verdict AS (
+        SELECT count(*) AS found, coalesce(bool_and(free), false) AS all_free FROM locked
+    ),
+    booking AS (
+        INSERT INTO bookings (show_id, user_id, status, seat_ids, total_cents, hold_expires_at, idempotency_key, failure, request)
+        SELECT $1, $2,
+               CASE WHEN NOT v.all_free THEN 'FAILED'
+                    WHEN $6 THEN 'CONFIRMED'
+                    ELSE 'PENDING' END::booking_status,
+               $3,
+               (SELECT coalesce(sum(c.price_cents), 0) FROM locked l
+                  JOIN seat_categories c ON c.show_id = $1 AND c.code = l.category),
+               CASE WHEN v.all_free AND NOT $6 THEN sh.hold_until END,
+               $5,
+               CASE WHEN NOT v.all_free THEN jsonb_build_object('SeatsTaken', jsonb_build_object('seats',
+                    (SELECT jsonb_agg(label ORDER BY seat_id) FROM locked WHERE NOT free))) END,
+               $8
+        FROM verdict v, show sh
+        WHERE v.found = cardinality($3) AND (v.all_free OR $7)
+        ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        RETURNING id, status, total_cents, hold_expires_at, created_at
+    ),
+    claimed AS (
+        UPDATE seats s
+        SET status = CASE WHEN $6 THEN 'BOOKED' ELSE 'HELD' END::seat_status,
+            booking_id = b.id,
+            held_until = b.hold_expires_at
+        FROM booking b, locked l
+        WHERE b.status <> 'FAILED' AND s.show_id = $1 AND s.seat_id = l.seat_id
+        RETURNING s.seat_id
+    ),
+    event AS (
+        INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids)
+        SELECT $1, b.id, NULL, b.status, $3 FROM booking b
+    )
+    SELECT sh.status AS show_status, sh.selling,
+           v.found, v.all_free,
+           b.id, b.status, b.total_cents, b.hold_expires_at, b.created_at,
+           (SELECT count(*) FROM claimed) AS claimed,
+           ARRAY(SELECT label FROM locked WHERE NOT free ORDER BY seat_id) AS taken,
+           ARRAY(SELECT label FROM locked ORDER BY seat_id) AS labels
+    FROM (SELECT 1) AS one
+    LEFT JOIN show sh ON true
+    LEFT JOIN verdict v ON true
+    LEFT JOIN booking b ON true
+    "#;
+
 /// The single statement that claims seats. `record_failure` = false leaves no trace when the
 /// seats are taken (and returns a FAILED booking with id 0, never stored).
 async fn claim(
@@ -164,79 +230,17 @@ async fn claim(
     record_failure: bool,
 ) -> Result<Booking, ServiceError> {
     let Fingerprinted { order, fingerprint } = *order;
-    let row = sqlx::query(
-        r#"
-        WITH show AS (
-            SELECT status, (status = 'ON_SALE' AND starts_at > now()) AS selling,
-                   now() + make_interval(secs => COALESCE(hold_seconds, $4)) AS hold_until
-            FROM shows WHERE id = $1
-        ),
-        locked AS (
-            SELECT s.seat_id, s.label, s.category,
-                   (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until < now())) AS free
-            FROM seats s
-            WHERE s.show_id = $1 AND s.seat_id = ANY($3)
-              AND EXISTS (SELECT 1 FROM show WHERE selling)
-            ORDER BY s.seat_id
-            FOR UPDATE
-        ),
-        verdict AS (
-            SELECT count(*) AS found, coalesce(bool_and(free), false) AS all_free FROM locked
-        ),
-        booking AS (
-            INSERT INTO bookings (show_id, user_id, status, seat_ids, total_cents, hold_expires_at, idempotency_key, failure, request)
-            SELECT $1, $2,
-                   CASE WHEN NOT v.all_free THEN 'FAILED'
-                        WHEN $6 THEN 'CONFIRMED'
-                        ELSE 'PENDING' END::booking_status,
-                   $3,
-                   (SELECT coalesce(sum(c.price_cents), 0) FROM locked l
-                      JOIN seat_categories c ON c.show_id = $1 AND c.code = l.category),
-                   CASE WHEN v.all_free AND NOT $6 THEN sh.hold_until END,
-                   $5,
-                   CASE WHEN NOT v.all_free THEN jsonb_build_object('SeatsTaken', jsonb_build_object('seats',
-                        (SELECT jsonb_agg(label ORDER BY seat_id) FROM locked WHERE NOT free))) END,
-                   $8
-            FROM verdict v, show sh
-            WHERE v.found = cardinality($3) AND (v.all_free OR $7)
-            ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-            RETURNING id, status, total_cents, hold_expires_at, created_at
-        ),
-        claimed AS (
-            UPDATE seats s
-            SET status = CASE WHEN $6 THEN 'BOOKED' ELSE 'HELD' END::seat_status,
-                booking_id = b.id,
-                held_until = b.hold_expires_at
-            FROM booking b, locked l
-            WHERE b.status <> 'FAILED' AND s.show_id = $1 AND s.seat_id = l.seat_id
-            RETURNING s.seat_id
-        ),
-        event AS (
-            INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids)
-            SELECT $1, b.id, NULL, b.status, $3 FROM booking b
-        )
-        SELECT sh.status AS show_status, sh.selling,
-               v.found, v.all_free,
-               b.id, b.status, b.total_cents, b.hold_expires_at, b.created_at,
-               (SELECT count(*) FROM claimed) AS claimed,
-               ARRAY(SELECT label FROM locked WHERE NOT free ORDER BY seat_id) AS taken,
-               ARRAY(SELECT label FROM locked ORDER BY seat_id) AS labels
-        FROM (SELECT 1) AS one
-        LEFT JOIN show sh ON true
-        LEFT JOIN verdict v ON true
-        LEFT JOIN booking b ON true
-        "#,
-    )
-    .bind(order.show_id)
-    .bind(order.user_id)
-    .bind(seat_ids)
-    .bind(rules.hold_seconds as f64)
-    .bind(order.idempotency_key.as_ref().map(IdempotencyKey::as_str))
-    .bind(order.commitment == Commitment::BookNow)
-    .bind(record_failure)
-    .bind(fingerprint)
-    .fetch_one(pool)
-    .await?;
+    let row = sqlx::query(CLAIM_SQL)
+        .bind(order.show_id)
+        .bind(order.user_id)
+        .bind(seat_ids)
+        .bind(rules.hold_seconds as f64)
+        .bind(order.idempotency_key.as_ref().map(IdempotencyKey::as_str))
+        .bind(order.commitment == Commitment::BookNow)
+        .bind(record_failure)
+        .bind(fingerprint)
+        .fetch_one(pool)
+        .await?;
 
     let Some(show_status) = row.try_get::<Option<ShowStatus>, _>("show_status")? else {
         return Err(AppError::ShowNotFound.into());
@@ -599,7 +603,6 @@ pub async fn get(pool: &PgPool, booking_id: i64, user_id: i64) -> Result<Booking
     row.as_ref().map(booking_from_row).transpose()?.ok_or(AppError::BookingNotFound.into())
 }
 
-/// The user's bookings, newest first.
 /// Any booking, whoever made it: for admins.
 pub async fn get_any(pool: &PgPool, booking_id: i64) -> Result<Booking, ServiceError> {
     let sql = format!("SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.id = $1");
@@ -607,6 +610,7 @@ pub async fn get_any(pool: &PgPool, booking_id: i64) -> Result<Booking, ServiceE
     row.as_ref().map(booking_from_row).transpose()?.ok_or(AppError::BookingNotFound.into())
 }
 
+/// The user's bookings, newest first.
 pub async fn list_for_user(pool: &PgPool, user_id: i64) -> Result<Vec<Booking>, ServiceError> {
     let sql = format!(
         "SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.user_id = $1 ORDER BY b.created_at DESC, b.id DESC LIMIT 200"

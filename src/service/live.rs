@@ -4,7 +4,8 @@
 //! the seat states of the shows named, and broadcasts what changed to its subscribers (the SSE
 //! streams of open seat maps and show lists). Several instances behind a load balancer thus
 //! show every customer the same seats. A periodic resync covers a lost connection and holds
-//! that lapse without the expiry worker.
+//! that lapse without the expiry worker. The same signals keep the instance's show cache
+//! (`show_cache`) correct.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -15,6 +16,7 @@ use sqlx::postgres::PgListener;
 use tokio::sync::{Notify, broadcast};
 
 use super::ServiceError;
+use super::show_cache::{ShowCache, ShowView};
 use crate::domain::SeatStatus;
 use crate::domain::live::{SeatChange, ShowAvailability};
 
@@ -43,18 +45,23 @@ struct Inner {
     shows: Mutex<HashMap<i64, ShowChannel>>,
     /// Seats left per show, for open show lists.
     availability: broadcast::Sender<Arc<Vec<ShowAvailability>>>,
+    /// Shows as customers read them.
+    cache: ShowCache,
 }
 
 struct ShowChannel {
     seats: HashMap<i32, SeatStatus>,
-    sender: broadcast::Sender<Arc<Vec<SeatChange>>>,
+    sender: broadcast::Sender<ChangesJson>,
 }
 
 /// What a new subscriber starts from, and where the changes after it arrive.
 pub struct SeatSubscription {
     pub snapshot: Vec<SeatChange>,
-    pub changes: broadcast::Receiver<Arc<Vec<SeatChange>>>,
+    pub changes: broadcast::Receiver<ChangesJson>,
 }
+
+/// A batch of seat changes as JSON: serialized once, however many subscribers receive it.
+pub type ChangesJson = Arc<str>;
 
 impl LiveFeed {
     /// Starts publishing and listening on `pool`'s database, until the pool is closed.
@@ -67,6 +74,7 @@ impl LiveFeed {
                 wake: Notify::new(),
                 shows: Mutex::default(),
                 availability,
+                cache: ShowCache::default(),
             }),
         };
         tokio::spawn(feed.clone().publish());
@@ -76,6 +84,8 @@ impl LiveFeed {
 
     /// Reports that seats of `show_id` changed (after the change committed).
     pub fn changed(&self, show_id: i64) {
+        // Here at once, so whoever made the change reads it back; elsewhere after the NOTIFY.
+        self.inner.cache.invalidate(show_id);
         self.inner.pending.lock().expect("feed lock").insert(show_id);
         self.inner.wake.notify_one();
     }
@@ -94,6 +104,11 @@ impl LiveFeed {
                 tracing::warn!(%error, booking_id, "could not tell the feed; subscribers resync shortly")
             }
         }
+    }
+
+    /// A show and its seat map for customers: from memory while nothing changed it.
+    pub async fn show(&self, show_id: i64) -> Result<Arc<ShowView>, ServiceError> {
+        self.inner.cache.get(&self.inner.pool, show_id).await
     }
 
     /// Every seat's state now, then every change to it.
@@ -156,6 +171,7 @@ impl LiveFeed {
                 continue;
             }
             // Whatever happened while we were not listening.
+            self.inner.cache.invalidate_all();
             self.refresh(None).await;
             loop {
                 tokio::select! {
@@ -163,11 +179,15 @@ impl LiveFeed {
                         Ok(Some(notification)) => {
                             let shows: Vec<i64> =
                                 notification.payload().split(',').filter_map(|id| id.parse().ok()).collect();
+                            shows.iter().for_each(|&show| self.inner.cache.invalidate(show));
                             self.refresh(Some(&shows)).await;
                         }
                         // The connection dropped; the next try_recv reconnects, and notifications
                         // sent meanwhile are lost, so re-read everything.
-                        Ok(None) => self.refresh(None).await,
+                        Ok(None) => {
+                            self.inner.cache.invalidate_all();
+                            self.refresh(None).await
+                        }
                         Err(error) => {
                             tracing::warn!(%error, "seat feed lost its connection");
                             break;
@@ -205,7 +225,12 @@ impl LiveFeed {
                             .collect();
                         channel.seats = seats;
                         if !changes.is_empty() {
-                            let _ = channel.sender.send(Arc::new(changes));
+                            match serde_json::to_string(&changes) {
+                                Ok(json) => {
+                                    let _ = channel.sender.send(json.into());
+                                }
+                                Err(error) => tracing::error!(%error, "could not serialize seat changes"),
+                            }
                         }
                     }
                 }

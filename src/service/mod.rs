@@ -7,6 +7,7 @@ pub mod demo;
 pub mod error;
 pub mod health;
 pub mod live;
+pub mod show_cache;
 pub mod shows;
 pub mod users;
 

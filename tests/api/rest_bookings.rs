@@ -324,3 +324,35 @@ async fn booking_requests_are_limited_per_user() {
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(ann.post(&path, json!({"seat_count": 1})).await.0, StatusCode::CREATED, "after the wait");
 }
+
+/// Seat maps are served from each instance's memory; the live feed keeps them right.
+#[tokio::test]
+async fn a_cached_seat_map_shows_a_booking_here_at_once_and_on_other_instances_soon() {
+    let app = TestApp::spawn().await;
+    let show = create_show(&app.pool, &hall(2, 5)).await;
+    let api = Api::customer(&app, "ann@example.com").await;
+    assert!(show_status(&api, show).await.iter().all(|s| s == "AVAILABLE"), "read once: now in memory");
+    let (status, _) = api.post(&format!("/shows/{show}/bookings"), json!({"seat_ids": [1, 2]})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(&show_status(&api, show).await[..3], ["BOOKED", "BOOKED", "AVAILABLE"], "own booking at once");
+
+    let elsewhere = app.second_instance().await;
+    let seats_elsewhere = || async {
+        let show: Value =
+            reqwest::get(format!("{elsewhere}/api/v1/shows/{show}")).await.unwrap().json().await.unwrap();
+        show["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["status"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(&seats_elsewhere().await[..3], ["BOOKED", "BOOKED", "AVAILABLE"]);
+    let (status, _) = api.post(&format!("/shows/{show}/bookings"), json!({"seat_ids": [3]})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while seats_elsewhere().await[2] != "BOOKED" {
+        assert!(std::time::Instant::now() < deadline, "the other instance never showed seat 3 booked");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -14,12 +14,14 @@ use utoipa_axum::routes;
 
 use super::auth::Admin;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, BadRequest, ErrorBody, Guest, body_error};
-use crate::domain::layout::{CategorySpec, MAX_ROWS, RowSpec};
+use crate::domain::layout::{CategorySpec, MAX_ROWS, RowSpec, row_label};
 use crate::domain::{
-    LayoutSpec, NewShow, NewShowSpec, SeatCategory, SeatMap, SeatStatus, ShowKind, ShowSearch, ShowSummary,
+    LayoutSpec, NewShow, NewShowSpec, SeatCategory, SeatStatus, ShowKind, ShowSearch, ShowSummary,
 };
 use crate::error::AppError;
 use crate::server::startup::AppState;
+use crate::service::live::LiveFeed;
+use crate::service::show_cache::ShowView;
 use crate::service::shows;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -63,7 +65,7 @@ pub struct SeatView {
 }
 
 impl ShowDetail {
-    fn new(show: ShowSummary, map: SeatMap) -> Self {
+    fn new(ShowView { show, seat_map: map }: &ShowView) -> Self {
         let prices: HashMap<&str, i64> =
             map.categories.iter().map(|c| (c.code.as_str(), c.price_cents)).collect();
         let seats = map
@@ -81,13 +83,12 @@ impl ShowDetail {
                 grid_col: seat.grid_col,
             })
             .collect();
-        Self { show, categories: map.categories, seats }
+        Self { show: show.clone(), categories: map.categories.clone(), seats }
     }
 
-    async fn load(pool: &PgPool, show_id: i64) -> Result<Self, ApiError> {
-        let show = shows::summary(pool, show_id).await?;
-        let map = shows::seat_map(pool, show_id).await?;
-        Ok(Self::new(show, map))
+    /// From the instance's show cache, which the live feed keeps correct.
+    async fn load(feed: &LiveFeed, show_id: i64) -> Result<Self, ApiError> {
+        Ok(Self::new(&*feed.show(show_id).await?))
     }
 }
 
@@ -114,10 +115,10 @@ async fn list_shows(
         (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 404, description = "No such show", body = ErrorBody)))]
 async fn get_show(
-    State(pool): State<PgPool>,
+    State(feed): State<LiveFeed>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ShowDetail>, ApiError> {
-    Ok(Json(ShowDetail::load(&pool, id).await?))
+    Ok(Json(ShowDetail::load(&feed, id).await?))
 }
 
 /// A new show in full: its place, price bands and seat rows.
@@ -235,12 +236,6 @@ impl ShortShowBody {
     }
 }
 
-/// A, B, ..., Z, AA, AB, ...
-fn row_label(i: usize) -> String {
-    let letter = |n: usize| char::from(b'A' + n as u8);
-    if i < 26 { letter(i).to_string() } else { format!("{}{}", letter(i / 26 - 1), letter(i % 26)) }
-}
-
 impl FullShowBody {
     fn into_spec(self) -> NewShowSpec {
         NewShowSpec {
@@ -310,12 +305,13 @@ fn parse_new_show(body: serde_json::Value) -> Result<NewShow, AppError> {
 async fn create_show(
     Admin(admin): Admin,
     State(pool): State<PgPool>,
+    State(feed): State<LiveFeed>,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<ShowDetail>), ApiError> {
     let show = parse_new_show(body)?;
     let id = shows::create(&pool, &show).await?;
     tracing::info!(show_id = id, admin_id = admin.id, "show created through the API");
-    Ok((StatusCode::CREATED, Json(ShowDetail::load(&pool, id).await?)))
+    Ok((StatusCode::CREATED, Json(ShowDetail::load(&feed, id).await?)))
 }
 
 #[cfg(test)]

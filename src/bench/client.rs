@@ -1,0 +1,223 @@
+//! The benchmark's side of the REST API: what a mobile app or partner would send.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use reqwest::header::{COOKIE, HeaderValue, SET_COOKIE};
+use reqwest::{Client, Response, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::domain::SeatStatus;
+use crate::domain::layout::row_label;
+
+/// The cookie the server's session layer sets.
+const SESSION_COOKIE: &str = "boxoffice_session";
+
+/// One HTTP client (one connection pool) for every simulated customer; each request carries
+/// its customer's session cookie.
+#[derive(Clone)]
+pub struct Api {
+    http: Client,
+    base: String,
+}
+
+/// A signed-in account: its session cookie.
+#[derive(Clone)]
+pub struct Session {
+    cookie: HeaderValue,
+}
+
+/// A seat as the seat map shows it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Seat {
+    pub id: i32,
+    pub status: SeatStatus,
+}
+
+#[derive(Debug, Deserialize)]
+struct ShowBody {
+    id: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct SeatMapBody {
+    seats: Vec<Seat>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BookingBody {
+    status: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RefusalBody {
+    code: String,
+    #[serde(default)]
+    taken_seat_ids: Option<Vec<i32>>,
+}
+
+/// What became of one request for seats, and how long the answer took.
+#[derive(Debug)]
+pub struct Attempt {
+    pub outcome: Outcome,
+    pub latency: Duration,
+    /// When the answer arrived (watchers' lag is measured from here).
+    pub answered_at: Instant,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// 201: the seats are ours.
+    Got,
+    /// 409 seats_taken: these seats went to someone else.
+    Taken(Vec<i32>),
+    /// Any other answer: a failure of the run.
+    Unexpected(StatusCode, String),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Commitment {
+    /// `POST /shows/{id}/holds`
+    Hold,
+    /// `POST /shows/{id}/bookings`
+    BookNow,
+}
+
+impl Api {
+    pub fn new(base: &str, connections: usize) -> anyhow::Result<Self> {
+        let http = Client::builder()
+            .pool_max_idle_per_host(connections)
+            .timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .build()
+            .context("building the HTTP client")?;
+        Ok(Self { http, base: base.trim_end_matches('/').to_owned() })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn http(&self) -> &Client {
+        &self.http
+    }
+
+    /// Creates a customer account; the answer signs it in.
+    pub async fn register(&self, email: &str, password: &str) -> anyhow::Result<Session> {
+        let body = json!({ "email": email, "name": "Bench Customer", "password": password });
+        let response = self.http.post(self.url("/api/v1/auth/register")).json(&body).send().await?;
+        Self::session_from(expect(response, StatusCode::CREATED, "registering a customer").await?)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> anyhow::Result<Session> {
+        let body = json!({ "email": email, "password": password });
+        let response = self.http.post(self.url("/api/v1/auth/login")).json(&body).send().await?;
+        Self::session_from(expect(response, StatusCode::OK, "signing in").await?)
+    }
+
+    fn session_from(response: Response) -> anyhow::Result<Session> {
+        let cookie = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find_map(|value| value.split(';').next().filter(|pair| pair.starts_with(SESSION_COOKIE)))
+            .context("the server set no session cookie")?;
+        Ok(Session { cookie: HeaderValue::from_str(cookie)? })
+    }
+
+    /// Creates a show (as an admin) with `rows` rows of `seats_per_row` seats, one price.
+    pub async fn create_show(
+        &self,
+        admin: &Session,
+        title: &str,
+        rows: usize,
+        seats_per_row: usize,
+    ) -> anyhow::Result<i64> {
+        let rows: Vec<_> = (0..rows)
+            .map(|i| json!({ "label": row_label(i), "seats": seats_per_row, "category": "STD" }))
+            .collect();
+        let body = json!({
+            "kind": "SHOW",
+            "title": title,
+            "venue": "Benchmark Arena",
+            "starts_at": chrono::Utc::now() + chrono::Duration::days(30),
+            "categories": [{ "code": "STD", "name": "Standard", "price_cents": 2500 }],
+            "rows": rows,
+        });
+        let response = self
+            .http
+            .post(self.url("/api/v1/admin/shows"))
+            .header(COOKIE, admin.cookie.clone())
+            .json(&body)
+            .send()
+            .await?;
+        let show: ShowBody = expect(response, StatusCode::CREATED, "creating a show").await?.json().await?;
+        Ok(show.id)
+    }
+
+    /// Every seat of a show with its status now.
+    pub async fn seats(&self, show_id: i64) -> anyhow::Result<Vec<Seat>> {
+        let response = self.http.get(self.url(&format!("/api/v1/shows/{show_id}"))).send().await?;
+        let map: SeatMapBody = expect(response, StatusCode::OK, "reading the seat map").await?.json().await?;
+        Ok(map.seats)
+    }
+
+    /// Asks for these seats, timing the round trip.
+    pub async fn order(
+        &self,
+        session: &Session,
+        show_id: i64,
+        seat_ids: &[i32],
+        commitment: Commitment,
+    ) -> anyhow::Result<Attempt> {
+        let path = match commitment {
+            Commitment::Hold => format!("/api/v1/shows/{show_id}/holds"),
+            Commitment::BookNow => format!("/api/v1/shows/{show_id}/bookings"),
+        };
+        let request = self
+            .http
+            .post(self.url(&path))
+            .header(COOKIE, session.cookie.clone())
+            .json(&json!({ "seat_ids": seat_ids }));
+        let started = Instant::now();
+        let response = request.send().await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        let answered_at = Instant::now();
+        let outcome = match status {
+            StatusCode::CREATED => match serde_json::from_slice::<BookingBody>(&body) {
+                Ok(booking) if booking.status == "PENDING" || booking.status == "CONFIRMED" => Outcome::Got,
+                _ => Outcome::Unexpected(status, String::from_utf8_lossy(&body).into_owned()),
+            },
+            StatusCode::CONFLICT => match serde_json::from_slice::<RefusalBody>(&body) {
+                Ok(RefusalBody { code, taken_seat_ids: Some(taken) }) if code == "seats_taken" => {
+                    Outcome::Taken(taken)
+                }
+                _ => Outcome::Unexpected(status, String::from_utf8_lossy(&body).into_owned()),
+            },
+            StatusCode::TOO_MANY_REQUESTS => bail!(
+                "the server rate-limits bookings: start it with BOXOFFICE_BOOKING_RATE_PER_SECOND=0 to benchmark"
+            ),
+            _ => Outcome::Unexpected(status, String::from_utf8_lossy(&body).into_owned()),
+        };
+        Ok(Attempt { outcome, latency: answered_at - started, answered_at })
+    }
+}
+
+/// Fails with the server's own words unless the answer has the `wanted` status.
+async fn expect(response: Response, wanted: StatusCode, doing: &str) -> anyhow::Result<Response> {
+    if response.status() == wanted {
+        return Ok(response);
+    }
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        bail!(
+            "{doing}: the server rate-limits sign-ups and log-ins; start it with \
+             BOXOFFICE_AUTH_RATE_PER_MINUTE=0 BOXOFFICE_LOGIN_RATE_PER_MINUTE=0 to benchmark"
+        );
+    }
+    bail!("{doing}: the server answered {status}: {body}")
+}

@@ -1,0 +1,423 @@
+//! Flash sale: many customers book a fresh show until it is sold out, optionally watched live by
+//! thousands of open seat maps.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use futures::StreamExt;
+use hdrhistogram::Histogram;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use sqlx::PgPool;
+use tokio::sync::watch;
+
+use super::client::{Api, Commitment, Outcome, Session};
+use super::live::{FeedMessage, FreeSeats, subscribe};
+use super::stats::{Latency, rate};
+use super::{Progress, Setup};
+use crate::domain::SeatStatus;
+
+/// How long a sale may take before the run is called a failure.
+const SALE_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long watchers get after the last sale to see it.
+const WATCH_GRACE: Duration = Duration::from_secs(10);
+/// Seats per row of the benchmark's shows.
+const SEATS_PER_ROW: usize = 100;
+
+#[derive(Debug, Serialize)]
+pub struct FlashSaleReport {
+    pub show_id: i64,
+    pub clients: usize,
+    pub seats: usize,
+    pub elapsed_s: f64,
+    pub seats_per_s: f64,
+    pub bookings_per_s: f64,
+    /// Requests for seats per second, answered 201 or 409.
+    pub attempts_per_s: f64,
+    pub bookings: usize,
+    pub refusals: usize,
+    /// Share of requests answered 409 (someone else got a seat first).
+    pub refusal_rate: f64,
+    /// Every request for seats.
+    pub latency: Latency,
+    pub booked_latency: Latency,
+    pub refused_latency: Latency,
+    pub check: SoldCheck,
+    /// With watchers: how quickly open seat maps saw each sale.
+    pub watching: Option<WatchReport>,
+}
+
+/// Exactly the show's seats sold, none twice.
+#[derive(Debug, Serialize)]
+pub struct SoldCheck {
+    /// Where the figures were read: "database" or, without database access, "api".
+    pub source: &'static str,
+    pub seats_sold: i64,
+    /// Seats in more than one confirmed booking (database only).
+    pub seats_sold_twice: i64,
+    /// Seats the customers were told they got.
+    pub seats_answered_booked: usize,
+    pub ok: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WatchReport {
+    pub watchers: usize,
+    /// From a booking's answer to a watcher seeing its seats booked.
+    pub lag: Latency,
+    /// Watchers that had not seen every seat booked by the end.
+    pub watchers_missing_updates: usize,
+    pub seat_updates_missed: u64,
+}
+
+/// What every customer of one sale shares.
+struct Sale {
+    api: Api,
+    show_id: i64,
+    total: usize,
+    /// Seats sold so far (from the answers).
+    sold: AtomicUsize,
+    /// What the customers' live seat maps show as free.
+    free: Mutex<FreeSeats>,
+    /// When each seat's booking was answered, in µs after `epoch` (0: not yet).
+    booked_at: Vec<AtomicU64>,
+    epoch: Instant,
+}
+
+#[derive(Default)]
+struct CustomerSamples {
+    booked: Vec<Duration>,
+    refused: Vec<Duration>,
+    seats: Vec<i32>,
+}
+
+pub async fn run(
+    setup: &Setup,
+    customers: &[Session],
+    seats: usize,
+    watchers: usize,
+    progress: &Progress,
+) -> anyhow::Result<FlashSaleReport> {
+    let rows = seats.div_ceil(SEATS_PER_ROW).max(1);
+    let per_row = seats.div_ceil(rows);
+    let total = rows * per_row;
+    let show_id = setup.api.create_show(&setup.admin, "Flash sale", rows, per_row).await?;
+    let max_seat_id = setup.api.seats(show_id).await?.iter().map(|s| s.id).max().unwrap_or(0);
+    let sale = Arc::new(Sale {
+        api: setup.api.clone(),
+        show_id,
+        total,
+        sold: AtomicUsize::new(0),
+        free: Mutex::new(FreeSeats::default()),
+        booked_at: (0..=max_seat_id).map(|_| AtomicU64::new(0)).collect(),
+        epoch: Instant::now(),
+    });
+    // The customers' seat maps: one feed stands for all of them.
+    let follower = follow_feed(sale.clone()).await?;
+
+    let (stop_watching, stop) = watch::channel(false);
+    let watching = if watchers > 0 {
+        progress.say(&format!("opening {watchers} live seat maps"));
+        Some(open_watchers(&sale, watchers, stop).await?)
+    } else {
+        None
+    };
+
+    progress.say(&format!("{} customers book {total} seats", customers.len()));
+    let started = Instant::now();
+    let ticker = progress.every_second({
+        let sale = sale.clone();
+        move |elapsed| {
+            let sold = sale.sold.load(Ordering::Relaxed);
+            format!("{sold}/{} seats sold · {:.0} seats/s", sale.total, rate(sold, elapsed))
+        }
+    });
+    let mut tasks = tokio::task::JoinSet::new();
+    for session in customers {
+        tasks.spawn(customer(sale.clone(), session.clone()));
+    }
+    let mut samples = CustomerSamples::default();
+    let mut first_error = None;
+    while let Some(joined) = tasks.join_next().await {
+        match joined.context("a customer task panicked")? {
+            Ok(mine) => {
+                samples.booked.extend(mine.booked);
+                samples.refused.extend(mine.refused);
+                samples.seats.extend(mine.seats);
+            }
+            Err(error) => {
+                // Stop the others: one failure makes the run's figures meaningless.
+                first_error.get_or_insert(error);
+                tasks.abort_all();
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    ticker.abort();
+    follower.abort();
+    if let Some(error) = first_error {
+        return Err(error);
+    }
+    progress.done(&format!("sold out in {:.1} s", elapsed.as_secs_f64()));
+
+    let watching = match watching {
+        Some(watchers) => Some(finish_watching(watchers, stop_watching, total, progress).await),
+        None => None,
+    };
+    let check = check_sold(setup.database.as_ref(), &setup.api, show_id, total, &samples.seats).await?;
+    let attempts = samples.booked.len() + samples.refused.len();
+    let all: Vec<Duration> = samples.booked.iter().chain(&samples.refused).copied().collect();
+    Ok(FlashSaleReport {
+        show_id,
+        clients: customers.len(),
+        seats: total,
+        elapsed_s: elapsed.as_secs_f64(),
+        seats_per_s: rate(samples.seats.len(), elapsed),
+        bookings_per_s: rate(samples.booked.len(), elapsed),
+        attempts_per_s: rate(attempts, elapsed),
+        bookings: samples.booked.len(),
+        refusals: samples.refused.len(),
+        refusal_rate: samples.refused.len() as f64 / attempts.max(1) as f64,
+        latency: Latency::of(&all),
+        booked_latency: Latency::of(&samples.booked),
+        refused_latency: Latency::of(&samples.refused),
+        check,
+        watching,
+    })
+}
+
+/// Keeps `sale.free` up to date from the show's live feed; returns once the first snapshot is in.
+async fn follow_feed(sale: Arc<Sale>) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let url = sale.api.url(&format!("/api/v1/shows/{}/events", sale.show_id));
+    let mut feed = Box::pin(subscribe(sale.api.http(), &url).await?);
+    let first = feed.next().await.context("the seat feed closed at once")??;
+    sale.free.lock().expect("free seats lock").apply(&first);
+    Ok(tokio::spawn(async move {
+        while let Some(Ok(message)) = feed.next().await {
+            sale.free.lock().expect("free seats lock").apply(&message);
+        }
+    }))
+}
+
+/// One customer: picks two free seats on the live map (side by side when it can), books them
+/// at once, and on a 409 picks again, until the show is sold out.
+async fn customer(sale: Arc<Sale>, session: Session) -> anyhow::Result<CustomerSamples> {
+    let mut rng = StdRng::from_rng(&mut rand::rng());
+    let mut samples = CustomerSamples::default();
+    // Seats this customer knows are gone before its map shows it (its own, and 409s).
+    let mut gone: HashSet<i32> = HashSet::new();
+    let deadline = Instant::now() + SALE_TIMEOUT;
+    while sale.sold.load(Ordering::Relaxed) < sale.total {
+        if Instant::now() > deadline {
+            bail!("the show did not sell out within {} s", SALE_TIMEOUT.as_secs());
+        }
+        let pick = pick_two(&sale.free.lock().expect("free seats lock"), &gone, &mut rng);
+        if pick.is_empty() {
+            // Every seat the map shows is one this customer knows is gone: wait for the feed.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        }
+        let attempt = sale.api.order(&session, sale.show_id, &pick, Commitment::BookNow).await?;
+        match attempt.outcome {
+            Outcome::Got => {
+                let at = (attempt.answered_at - sale.epoch).as_micros() as u64;
+                for &seat in &pick {
+                    sale.booked_at[seat as usize].store(at.max(1), Ordering::Relaxed);
+                }
+                sale.sold.fetch_add(pick.len(), Ordering::Relaxed);
+                samples.booked.push(attempt.latency);
+                samples.seats.extend(&pick);
+                gone.extend(pick);
+            }
+            Outcome::Taken(taken) => {
+                samples.refused.push(attempt.latency);
+                gone.extend(taken);
+            }
+            Outcome::Unexpected(status, body) => bail!("booking seats {pick:?} answered {status}: {body}"),
+        }
+    }
+    Ok(samples)
+}
+
+/// Two free seats, side by side when the seat next to the first is free; one when only one is
+/// left; none when the map shows nothing this customer does not know is gone.
+fn pick_two(free: &FreeSeats, gone: &HashSet<i32>, rng: &mut StdRng) -> Vec<i32> {
+    if free.is_empty() {
+        return vec![];
+    }
+    let usable = |seat: i32| free.contains(seat) && !gone.contains(&seat);
+    let random = (0..16).map(|_| free.get(rng.random_range(0..free.len()))).find(|&seat| usable(seat));
+    // Near the end most seats on the map may be ones this customer knows are gone: look at all.
+    let Some(first) = random.or_else(|| (0..free.len()).map(|i| free.get(i)).find(|&seat| usable(seat)))
+    else {
+        return vec![];
+    };
+    let second = [first + 1, first - 1]
+        .into_iter()
+        .find(|&seat| usable(seat))
+        .or_else(|| (0..free.len()).map(|i| free.get(i)).find(|&seat| seat != first && usable(seat)));
+    let mut pick: Vec<i32> = std::iter::once(first).chain(second).collect();
+    pick.sort_unstable();
+    pick
+}
+
+/// Open seat maps measuring how late they see each sale.
+struct Watchers {
+    tasks: tokio::task::JoinSet<WatcherSeen>,
+}
+
+struct WatcherSeen {
+    booked_seen: u64,
+    lag_micros: Histogram<u64>,
+}
+
+async fn open_watchers(
+    sale: &Arc<Sale>,
+    count: usize,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<Watchers> {
+    // Watchers get their own connections, apart from the customers'.
+    let http = reqwest::Client::builder().pool_max_idle_per_host(0).build()?;
+    let url = sale.api.url(&format!("/api/v1/shows/{}/events", sale.show_id));
+    let ready = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicBool::new(false));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..count {
+        let (sale, http, url, ready, failed, mut stop) =
+            (sale.clone(), http.clone(), url.clone(), ready.clone(), failed.clone(), stop.clone());
+        tasks.spawn(async move {
+            let mut seen = WatcherSeen {
+                booked_seen: 0,
+                lag_micros: Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds"),
+            };
+            let mut booked = vec![false; sale.booked_at.len()];
+            let Ok(feed) = subscribe(&http, &url).await else {
+                failed.store(true, Ordering::Relaxed);
+                return seen;
+            };
+            let mut feed = Box::pin(feed);
+            let mut first = true;
+            loop {
+                let message = tokio::select! {
+                    message = feed.next() => message,
+                    _ = stop.changed() => break,
+                };
+                let Some(Ok(message)) = message else { break };
+                let now = sale.epoch.elapsed().as_micros() as u64;
+                let (FeedMessage::Snapshot(changes) | FeedMessage::Changes(changes)) = &message;
+                for change in changes.iter().filter(|c| c.status == SeatStatus::Booked) {
+                    let Some(seen_before) = booked.get_mut(change.seat_id as usize) else { continue };
+                    if !std::mem::replace(seen_before, true) {
+                        seen.booked_seen += 1;
+                        // An update that beat the booking's answer home counts as no lag.
+                        let answered = sale.booked_at[change.seat_id as usize].load(Ordering::Relaxed);
+                        let lag = if answered == 0 { 0 } else { now.saturating_sub(answered) };
+                        let _ = seen.lag_micros.record(lag.max(1));
+                    }
+                }
+                if std::mem::take(&mut first) {
+                    ready.fetch_add(1, Ordering::Relaxed);
+                }
+                if seen.booked_seen as usize == sale.total {
+                    break;
+                }
+            }
+            seen
+        });
+        // Open them gradually, as a crowd arrives, rather than in one burst of connects.
+        if tasks.len() % 200 == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while ready.load(Ordering::Relaxed) < count {
+        if failed.load(Ordering::Relaxed) {
+            bail!("a watcher could not open the seat feed (is the open-file limit high enough?)");
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "only {} of {count} watchers had their seat map after 2 minutes",
+                ready.load(Ordering::Relaxed)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(Watchers { tasks })
+}
+
+async fn finish_watching(
+    mut watchers: Watchers,
+    stop: watch::Sender<bool>,
+    total: usize,
+    progress: &Progress,
+) -> WatchReport {
+    progress.say("waiting for the live seat maps to catch up");
+    let stopper = tokio::spawn(async move {
+        tokio::time::sleep(WATCH_GRACE).await;
+        let _ = stop.send(true);
+        stop
+    });
+    let mut lag = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds");
+    let (mut count, mut missing, mut missed) = (0, 0, 0u64);
+    while let Some(Ok(seen)) = watchers.tasks.join_next().await {
+        count += 1;
+        let _ = lag.add(&seen.lag_micros);
+        if (seen.booked_seen as usize) < total {
+            missing += 1;
+            missed += total as u64 - seen.booked_seen;
+        }
+    }
+    stopper.abort();
+    WatchReport {
+        watchers: count,
+        lag: Latency::of_micros(&lag),
+        watchers_missing_updates: missing,
+        seat_updates_missed: missed,
+    }
+}
+
+/// Reads back what was sold: from the database when the benchmark can reach it, else from the
+/// seat map.
+async fn check_sold(
+    database: Option<&PgPool>,
+    api: &Api,
+    show_id: i64,
+    total: usize,
+    answered: &[i32],
+) -> anyhow::Result<SoldCheck> {
+    let distinct_answers = answered.iter().collect::<HashSet<_>>().len();
+    let (source, seats_sold, seats_sold_twice) = match database {
+        Some(pool) => {
+            let (sold, twice): (i64, i64) = sqlx::query_as(
+                "SELECT (SELECT count(*) FROM seats WHERE show_id = $1 AND status = 'BOOKED'),
+                        (SELECT count(*) - count(DISTINCT seat_id) FROM
+                            (SELECT unnest(seat_ids) AS seat_id FROM bookings
+                             WHERE show_id = $1 AND status = 'CONFIRMED') AS sold)",
+            )
+            .bind(show_id)
+            .fetch_one(pool)
+            .await
+            .context("reading the sale back from the database")?;
+            ("database", sold, twice)
+        }
+        None => {
+            let seats = api.seats(show_id).await?;
+            let sold = seats.iter().filter(|s| s.status == SeatStatus::Booked).count() as i64;
+            ("api", sold, (answered.len() - distinct_answers) as i64)
+        }
+    };
+    Ok(SoldCheck {
+        source,
+        seats_sold,
+        seats_sold_twice,
+        seats_answered_booked: answered.len(),
+        ok: seats_sold == total as i64
+            && seats_sold_twice == 0
+            && answered.len() == total
+            && distinct_answers == total,
+    })
+}
