@@ -92,18 +92,16 @@ fn AlreadySignedIn(next: Memo<String>) -> impl IntoView {
     let session = use_session();
     view! {
         <Transition>
-            {move || {
-                session
-                    .signed_in()
-                    .map(|user| {
-                        view! {
-                            <p class="mb-4 rounded-md bg-emerald-50 p-3 text-emerald-900" role="status">
-                                "You are logged in as " {user.name} ". "
-                                <a class="font-medium underline" href=next.get()>"Continue"</a>
-                            </p>
-                        }
-                    })
-            }}
+            {move || Suspend::new(async move {
+                session.user.await.ok().flatten().map(|user| {
+                    view! {
+                        <p class="mb-4 rounded-md bg-emerald-50 p-3 text-emerald-900" role="status">
+                            "You are logged in as " {user.name} ". "
+                            <a class="font-medium underline" href=next.get()>"Continue"</a>
+                        </p>
+                    }
+                })
+            })}
         </Transition>
     }
 }

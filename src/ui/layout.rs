@@ -21,39 +21,39 @@ pub fn SiteHeader() -> impl IntoView {
                 <A href="/" exact=true attr:class=NAV_LINK>
                     "What's on"
                 </A>
+                // Awaited in a Suspend rather than read with .get(): reading one resource with
+                // .get() under several suspense boundaries can stall a streamed response
+                // (leptos-rs/leptos#4578, #4851).
                 <Transition>
-                    {move || {
-                        session
-                            .user
-                            .get()
-                            .map(|user| match user.ok().flatten() {
-                                Some(user) => {
-                                    let admin = (user.role == crate::domain::user::Role::Admin)
-                                        .then(|| view! { <A href="/admin" attr:class=NAV_LINK>"Admin"</A> });
-                                    view! {
-                                        <A href="/bookings" attr:class=NAV_LINK>"My bookings"</A>
-                                        {admin}
-                                        <span class="ml-auto text-sm text-slate-600" data-testid="signed-in-as">
-                                            {user.name}
-                                        </span>
-                                        <ActionForm action=session.logout>
-                                            <button type="submit" class="text-sm font-medium text-indigo-700 hover:underline">
-                                                "Log out"
-                                            </button>
-                                        </ActionForm>
-                                    }
-                                        .into_any()
+                    {move || Suspend::new(async move {
+                        match session.user.await.ok().flatten() {
+                            Some(user) => {
+                                let admin = (user.role == crate::domain::user::Role::Admin)
+                                    .then(|| view! { <A href="/admin" attr:class=NAV_LINK>"Admin"</A> });
+                                view! {
+                                    <A href="/bookings" attr:class=NAV_LINK>"My bookings"</A>
+                                    {admin}
+                                    <span class="ml-auto text-sm text-slate-600" data-testid="signed-in-as">
+                                        {user.name}
+                                    </span>
+                                    <ActionForm action=session.logout>
+                                        <button type="submit" class="text-sm font-medium text-indigo-700 hover:underline">
+                                            "Log out"
+                                        </button>
+                                    </ActionForm>
                                 }
-                                None => {
-                                    view! {
-                                        <span class="ml-auto"></span>
-                                        <A href="/login" attr:class=NAV_LINK>"Log in"</A>
-                                        <A href="/register" attr:class=NAV_LINK>"Register"</A>
-                                    }
-                                        .into_any()
+                                    .into_any()
+                            }
+                            None => {
+                                view! {
+                                    <span class="ml-auto"></span>
+                                    <A href="/login" attr:class=NAV_LINK>"Log in"</A>
+                                    <A href="/register" attr:class=NAV_LINK>"Register"</A>
                                 }
-                            })
-                    }}
+                                    .into_any()
+                            }
+                        }
+                    })}
                 </Transition>
             </nav>
         </header>

@@ -13,6 +13,9 @@ use clap::Parser;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 
+/// A request that takes longer is a hung server: fail the test instead of waiting forever.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Where test databases are created.
 pub struct TestServer {
     admin: PgConnectOptions,
@@ -147,7 +150,11 @@ impl TestApp {
         let app = Application::build(&settings, pool.clone()).await.expect("building the app");
         let address = format!("http://{}", app.local_addr());
         tokio::spawn(app.run_until(std::future::pending()));
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .unwrap();
         Self { address, pool, client, db }
     }
 
@@ -193,6 +200,7 @@ impl Browser {
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(REQUEST_TIMEOUT)
             .build()
             .unwrap();
         Self { client, base: app.address.clone() }

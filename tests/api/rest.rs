@@ -16,7 +16,11 @@ pub struct Api {
 
 impl Api {
     pub fn new(app: &TestApp) -> Self {
-        let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .timeout(crate::helpers::REQUEST_TIMEOUT)
+            .build()
+            .unwrap();
         Self { client, base: format!("{}/api/v1", app.address) }
     }
 
