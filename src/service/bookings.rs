@@ -164,17 +164,33 @@ pub const CLAIM_SQL: &str = r#"
                now() + make_interval(secs => COALESCE(hold_seconds, $4)) AS hold_until
         FROM shows WHERE id = $1
     ),
+    -- A glance without locks first: a seat already taken is refused at once, instead of
+    -- queueing for its lock behind everyone else who wants it (a flash sale's tail, a hot seat).
+    glance AS (
+        SELECT s.seat_id, s.label, s.category,
+               (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until < now())) AS free
+        FROM seats s
+        WHERE s.show_id = $1 AND s.seat_id = ANY($3)
+          AND EXISTS (SELECT 1 FROM show WHERE selling)
+    ),
     locked AS (
         SELECT s.seat_id, s.label, s.category,
                (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until < now())) AS free
         FROM seats s
         WHERE s.show_id = $1 AND s.seat_id = ANY($3)
           AND EXISTS (SELECT 1 FROM show WHERE selling)
+          AND NOT EXISTS (SELECT 1 FROM glance WHERE NOT free)
         ORDER BY s.seat_id
         FOR UPDATE
     ),
+    -- What decides: the seats as locked, or the glance when it already saw one taken.
+    examined AS (
+        SELECT * FROM locked
+        UNION ALL
+        SELECT * FROM glance WHERE EXISTS (SELECT 1 FROM glance WHERE NOT free)
+    ),
     verdict AS (
-        SELECT count(*) AS found, coalesce(bool_and(free), false) AS all_free FROM locked
+        SELECT count(*) AS found, coalesce(bool_and(free), false) AS all_free FROM examined
     ),
     booking AS (
         INSERT INTO bookings (show_id, user_id, status, seat_ids, total_cents, hold_expires_at, idempotency_key, failure, request)
@@ -183,12 +199,12 @@ pub const CLAIM_SQL: &str = r#"
                     WHEN $6 THEN 'CONFIRMED'
                     ELSE 'PENDING' END::booking_status,
                $3,
-               (SELECT coalesce(sum(c.price_cents), 0) FROM locked l
-                  JOIN seat_categories c ON c.show_id = $1 AND c.code = l.category),
+               (SELECT coalesce(sum(c.price_cents), 0) FROM examined e
+                  JOIN seat_categories c ON c.show_id = $1 AND c.code = e.category),
                CASE WHEN v.all_free AND NOT $6 THEN sh.hold_until END,
                $5,
                CASE WHEN NOT v.all_free THEN jsonb_build_object('SeatsTaken', jsonb_build_object('seats',
-                    (SELECT jsonb_agg(label ORDER BY seat_id) FROM locked WHERE NOT free))) END,
+                    (SELECT jsonb_agg(label ORDER BY seat_id) FROM examined WHERE NOT free))) END,
                $8
         FROM verdict v, show sh
         WHERE v.found = cardinality($3) AND (v.all_free OR $7)
@@ -212,8 +228,8 @@ pub const CLAIM_SQL: &str = r#"
            v.found, v.all_free,
            b.id, b.status, b.total_cents, b.hold_expires_at, b.created_at,
            (SELECT count(*) FROM claimed) AS claimed,
-           ARRAY(SELECT label FROM locked WHERE NOT free ORDER BY seat_id) AS taken,
-           ARRAY(SELECT label FROM locked ORDER BY seat_id) AS labels
+           ARRAY(SELECT label FROM examined WHERE NOT free ORDER BY seat_id) AS taken,
+           ARRAY(SELECT label FROM examined ORDER BY seat_id) AS labels
     FROM (SELECT 1) AS one
     LEFT JOIN show sh ON true
     LEFT JOIN verdict v ON true

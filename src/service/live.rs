@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgListener, PgPoolOptions};
 use tokio::sync::{Notify, broadcast};
 
 use super::ServiceError;
@@ -27,6 +27,8 @@ const BATCH_WINDOW: Duration = Duration::from_millis(50);
 const RESYNC_INTERVAL: Duration = Duration::from_secs(5);
 /// Updates a slow subscriber may fall behind before it is sent a fresh snapshot instead.
 const SUBSCRIBER_BACKLOG: usize = 256;
+/// Connections of the feed's own pool: one publishes while another re-reads seats.
+const OWN_CONNECTIONS: u32 = 2;
 /// NOTIFY payloads must stay under 8000 bytes.
 const MAX_PAYLOAD: usize = 7000;
 
@@ -37,7 +39,12 @@ pub struct LiveFeed {
 }
 
 struct Inner {
+    /// The requests' pool: its closing stops the feed.
     pool: PgPool,
+    /// The feed's own connections. Under a flash sale requests queue for the shared pool, and
+    /// seat updates must not wait in that queue: a stale map makes customers pick seats that
+    /// are already sold, which makes the queue longer still.
+    own: PgPool,
     /// Shows changed here and not yet published.
     pending: Mutex<HashSet<i64>>,
     wake: Notify,
@@ -67,9 +74,22 @@ impl LiveFeed {
     /// Starts publishing and listening on `pool`'s database, until the pool is closed.
     pub fn start(pool: PgPool) -> Self {
         let (availability, _) = broadcast::channel(SUBSCRIBER_BACKLOG);
+        let own = PgPoolOptions::new()
+            .max_connections(OWN_CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy_with((*pool.connect_options()).clone());
+        // The feed's connections go when the app's do.
+        tokio::spawn({
+            let (closing, own) = (pool.close_event(), own.clone());
+            async move {
+                closing.await;
+                own.close().await;
+            }
+        });
         let feed = Self {
             inner: Arc::new(Inner {
                 pool,
+                own,
                 pending: Mutex::default(),
                 wake: Notify::new(),
                 shows: Mutex::default(),
@@ -115,7 +135,7 @@ impl LiveFeed {
     pub async fn subscribe(&self, show_id: i64) -> Result<SeatSubscription, ServiceError> {
         // The first subscriber loads the show; later ones share its state.
         if !self.inner.shows.lock().expect("feed lock").contains_key(&show_id) {
-            let seats = load_seats(&self.inner.pool, &[show_id]).await?.remove(&show_id).unwrap_or_default();
+            let seats = load_seats(&self.inner.own, &[show_id]).await?.remove(&show_id).unwrap_or_default();
             if seats.is_empty() {
                 // Every show has seats, so this one does not exist.
                 return Err(crate::error::AppError::ShowNotFound.into());
@@ -145,7 +165,7 @@ impl LiveFeed {
                 if let Err(error) = sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(CHANNEL)
                     .bind(&payload)
-                    .execute(&self.inner.pool)
+                    .execute(&self.inner.own)
                     .await
                 {
                     tracing::warn!(%error, "could not publish seat changes; subscribers resync shortly");
@@ -157,7 +177,7 @@ impl LiveFeed {
     async fn listen(self) {
         let mut resync = tokio::time::interval(RESYNC_INTERVAL);
         while !self.inner.pool.is_closed() {
-            let mut listener = match PgListener::connect_with(&self.inner.pool).await {
+            let mut listener = match PgListener::connect_with(&self.inner.own).await {
                 Ok(listener) => listener,
                 Err(error) => {
                     tracing::warn!(%error, "seat feed cannot connect; retrying");
@@ -210,7 +230,7 @@ impl LiveFeed {
             }
         };
         if !watched.is_empty() {
-            match load_seats(&self.inner.pool, &watched).await {
+            match load_seats(&self.inner.own, &watched).await {
                 Ok(mut fresh) => {
                     let mut open = self.inner.shows.lock().expect("feed lock");
                     for show_id in watched {
@@ -240,7 +260,7 @@ impl LiveFeed {
         if let Some(shows) = shows
             && self.inner.availability.receiver_count() > 0
         {
-            match load_availability(&self.inner.pool, shows).await {
+            match load_availability(&self.inner.own, shows).await {
                 Ok(counts) if !counts.is_empty() => {
                     let _ = self.inner.availability.send(Arc::new(counts));
                 }
