@@ -11,6 +11,9 @@ use serde_json::json;
 use crate::domain::SeatStatus;
 use crate::domain::layout::row_label;
 
+/// The longest any single request may take before the run is called a failure.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The cookie the server's session layer sets.
 const SESSION_COOKIE: &str = "boxoffice_session";
 
@@ -86,9 +89,10 @@ pub enum Commitment {
 
 impl Api {
     pub fn new(base: &str, connections: usize) -> anyhow::Result<Self> {
+        // No overall timeout on the client: seat feeds are endless; each request sets its own.
         let http = Client::builder()
             .pool_max_idle_per_host(connections)
-            .timeout(Duration::from_secs(60))
+            .connect_timeout(REQUEST_TIMEOUT)
             .tcp_nodelay(true)
             .build()
             .context("building the HTTP client")?;
@@ -106,13 +110,25 @@ impl Api {
     /// Creates a customer account; the answer signs it in.
     pub async fn register(&self, email: &str, password: &str) -> anyhow::Result<Session> {
         let body = json!({ "email": email, "name": "Bench Customer", "password": password });
-        let response = self.http.post(self.url("/api/v1/auth/register")).json(&body).send().await?;
+        let response = self
+            .http
+            .post(self.url("/api/v1/auth/register"))
+            .timeout(REQUEST_TIMEOUT)
+            .json(&body)
+            .send()
+            .await?;
         Self::session_from(expect(response, StatusCode::CREATED, "registering a customer").await?)
     }
 
     pub async fn login(&self, email: &str, password: &str) -> anyhow::Result<Session> {
         let body = json!({ "email": email, "password": password });
-        let response = self.http.post(self.url("/api/v1/auth/login")).json(&body).send().await?;
+        let response = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .timeout(REQUEST_TIMEOUT)
+            .json(&body)
+            .send()
+            .await?;
         Self::session_from(expect(response, StatusCode::OK, "signing in").await?)
     }
 
@@ -149,6 +165,7 @@ impl Api {
         let response = self
             .http
             .post(self.url("/api/v1/admin/shows"))
+            .timeout(REQUEST_TIMEOUT)
             .header(COOKIE, admin.cookie.clone())
             .json(&body)
             .send()
@@ -159,7 +176,12 @@ impl Api {
 
     /// Every seat of a show with its status now.
     pub async fn seats(&self, show_id: i64) -> anyhow::Result<Vec<Seat>> {
-        let response = self.http.get(self.url(&format!("/api/v1/shows/{show_id}"))).send().await?;
+        let response = self
+            .http
+            .get(self.url(&format!("/api/v1/shows/{show_id}")))
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await?;
         let map: SeatMapBody = expect(response, StatusCode::OK, "reading the seat map").await?.json().await?;
         Ok(map.seats)
     }
@@ -179,6 +201,7 @@ impl Api {
         let request = self
             .http
             .post(self.url(&path))
+            .timeout(REQUEST_TIMEOUT)
             .header(COOKIE, session.cookie.clone())
             .json(&json!({ "seat_ids": seat_ids }));
         let started = Instant::now();

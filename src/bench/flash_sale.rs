@@ -191,14 +191,32 @@ pub async fn run(
 }
 
 /// Keeps `sale.free` up to date from the show's live feed; returns once the first snapshot is in.
+/// Like a browser's EventSource, it reconnects when the stream ends (the snapshot that opens
+/// the new stream brings the map up to date).
 async fn follow_feed(sale: Arc<Sale>) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let url = sale.api.url(&format!("/api/v1/shows/{}/events", sale.show_id));
     let mut feed = Box::pin(subscribe(sale.api.http(), &url).await?);
     let first = feed.next().await.context("the seat feed closed at once")??;
     sale.free.lock().expect("free seats lock").apply(&first);
     Ok(tokio::spawn(async move {
-        while let Some(Ok(message)) = feed.next().await {
-            sale.free.lock().expect("free seats lock").apply(&message);
+        loop {
+            let ended = loop {
+                match feed.next().await {
+                    Some(Ok(message)) => sale.free.lock().expect("free seats lock").apply(&message),
+                    Some(Err(error)) => break error.to_string(),
+                    None => break "the server closed it".to_owned(),
+                }
+            };
+            eprintln!("\n    the customers' seat feed stopped ({ended}); reconnecting");
+            loop {
+                match subscribe(sale.api.http(), &url).await {
+                    Ok(fresh) => {
+                        feed = Box::pin(fresh);
+                        break;
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                }
+            }
         }
     }))
 }
@@ -246,23 +264,66 @@ async fn customer(sale: Arc<Sale>, session: Session) -> anyhow::Result<CustomerS
 /// Two free seats, side by side when the seat next to the first is free; one when only one is
 /// left; none when the map shows nothing this customer does not know is gone.
 fn pick_two(free: &FreeSeats, gone: &HashSet<i32>, rng: &mut StdRng) -> Vec<i32> {
-    if free.is_empty() {
-        return vec![];
-    }
     let usable = |seat: i32| free.contains(seat) && !gone.contains(&seat);
-    let random = (0..16).map(|_| free.get(rng.random_range(0..free.len()))).find(|&seat| usable(seat));
-    // Near the end most seats on the map may be ones this customer knows are gone: look at all.
-    let Some(first) = random.or_else(|| (0..free.len()).map(|i| free.get(i)).find(|&seat| usable(seat)))
-    else {
-        return vec![];
-    };
+    let Some(first) = random_seat(free, rng, |seat| usable(seat)) else { return vec![] };
     let second = [first + 1, first - 1]
         .into_iter()
         .find(|&seat| usable(seat))
-        .or_else(|| (0..free.len()).map(|i| free.get(i)).find(|&seat| seat != first && usable(seat)));
+        .or_else(|| random_seat(free, rng, |seat| seat != first && usable(seat)));
     let mut pick: Vec<i32> = std::iter::once(first).chain(second).collect();
     pick.sort_unstable();
     pick
+}
+
+/// A random free seat that `fits`. Every customer must draw at random: a choice that several
+/// share (say, the first fitting seat of the list) makes them all fight over one seat.
+fn random_seat(free: &FreeSeats, rng: &mut StdRng, fits: impl Fn(i32) -> bool) -> Option<i32> {
+    if free.is_empty() {
+        return None;
+    }
+    let drawn = (0..16).map(|_| free.get(rng.random_range(0..free.len()))).find(|&seat| fits(seat));
+    // Near the end most seats on the map may be ones this customer knows are gone: go round the
+    // whole list, from a random place.
+    drawn.or_else(|| {
+        let start = rng.random_range(0..free.len());
+        (0..free.len()).map(|i| free.get((start + i) % free.len())).find(|&seat| fits(seat))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::live::FeedMessage;
+    use crate::domain::SeatStatus;
+    use crate::domain::live::SeatChange;
+
+    fn free_seats(ids: &[i32]) -> FreeSeats {
+        let mut free = FreeSeats::default();
+        let seats =
+            ids.iter().map(|&seat_id| SeatChange { seat_id, status: SeatStatus::Available }).collect();
+        free.apply(&FeedMessage::Snapshot(seats));
+        free
+    }
+
+    #[test]
+    fn customers_pick_neighbours_when_they_can_and_never_a_seat_they_know_is_gone() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let free = free_seats(&[10, 11]);
+        assert_eq!(pick_two(&free, &HashSet::new(), &mut rng), vec![10, 11]);
+        assert_eq!(pick_two(&free, &HashSet::from([11]), &mut rng), vec![10]);
+        assert!(pick_two(&free, &HashSet::from([10, 11]), &mut rng).is_empty());
+    }
+
+    #[test]
+    fn scattered_seats_are_picked_at_random_not_all_the_same() {
+        // Single free seats, no two side by side: the second seat is drawn too.
+        let free = free_seats(&(0..500).map(|i| i * 3).collect::<Vec<_>>());
+        let firsts_and_seconds: HashSet<Vec<i32>> =
+            (0..200).map(|seed| pick_two(&free, &HashSet::new(), &mut StdRng::seed_from_u64(seed))).collect();
+        assert!(firsts_and_seconds.len() > 190, "customers keep choosing the same seats");
+        let seconds: HashSet<i32> = firsts_and_seconds.iter().map(|pick| pick[1]).collect();
+        assert!(seconds.len() > 150, "the second seat is not drawn at random: {}", seconds.len());
+    }
 }
 
 /// Open seat maps measuring how late they see each sale.

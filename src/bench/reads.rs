@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde::Serialize;
 
+use super::client::REQUEST_TIMEOUT;
 use super::stats::{Latency, rate};
 use super::{Progress, Setup};
 
@@ -58,7 +59,7 @@ async fn read_for(
             let (mut latencies, mut bytes) = (vec![], 0);
             while Instant::now() < until {
                 let sent = Instant::now();
-                let response = http.get(&url).send().await?;
+                let response = http.get(&url).timeout(REQUEST_TIMEOUT).send().await?;
                 let status = response.status();
                 let body = response.bytes().await?;
                 latencies.push(sent.elapsed());

@@ -48,12 +48,24 @@ struct Inner {
     /// Shows changed here and not yet published.
     pending: Mutex<HashSet<i64>>,
     wake: Notify,
+    /// Shows announced (by any instance) and not yet re-read here.
+    stale: Mutex<Stale>,
+    stale_wake: Notify,
     /// Open seat maps, by show: the last known state and the channel of changes to it.
     shows: Mutex<HashMap<i64, ShowChannel>>,
     /// Seats left per show, for open show lists.
     availability: broadcast::Sender<Arc<Vec<ShowAvailability>>>,
     /// Shows as customers read them.
     cache: ShowCache,
+}
+
+/// What the re-reader has to catch up on. Announcements that arrive while it reads are merged
+/// here, so a slow read never builds a queue of reads: the feed's lag stays one read long.
+#[derive(Default)]
+struct Stale {
+    shows: HashSet<i64>,
+    /// Every subscribed show (after a reconnect, and periodically).
+    all: bool,
 }
 
 struct ShowChannel {
@@ -92,6 +104,8 @@ impl LiveFeed {
                 own,
                 pending: Mutex::default(),
                 wake: Notify::new(),
+                stale: Mutex::default(),
+                stale_wake: Notify::new(),
                 shows: Mutex::default(),
                 availability,
                 cache: ShowCache::default(),
@@ -99,6 +113,7 @@ impl LiveFeed {
         };
         tokio::spawn(feed.clone().publish());
         tokio::spawn(feed.clone().listen());
+        tokio::spawn(feed.clone().reread());
         feed
     }
 
@@ -191,30 +206,57 @@ impl LiveFeed {
                 continue;
             }
             // Whatever happened while we were not listening.
-            self.inner.cache.invalidate_all();
-            self.refresh(None).await;
+            self.mark_stale(None);
             loop {
                 tokio::select! {
                     notification = listener.try_recv() => match notification {
                         Ok(Some(notification)) => {
                             let shows: Vec<i64> =
                                 notification.payload().split(',').filter_map(|id| id.parse().ok()).collect();
-                            shows.iter().for_each(|&show| self.inner.cache.invalidate(show));
-                            self.refresh(Some(&shows)).await;
+                            self.mark_stale(Some(&shows));
                         }
                         // The connection dropped; the next try_recv reconnects, and notifications
                         // sent meanwhile are lost, so re-read everything.
-                        Ok(None) => {
-                            self.inner.cache.invalidate_all();
-                            self.refresh(None).await
-                        }
+                        Ok(None) => self.mark_stale(None),
                         Err(error) => {
                             tracing::warn!(%error, "seat feed lost its connection");
                             break;
                         }
                     },
-                    _ = resync.tick() => self.refresh(None).await,
+                    _ = resync.tick() => self.mark_stale(None),
                 }
+            }
+        }
+    }
+
+    /// Drops the cached shows at once and has the re-reader catch up (None: every show).
+    fn mark_stale(&self, shows: Option<&[i64]>) {
+        let mut stale = self.inner.stale.lock().expect("feed lock");
+        match shows {
+            Some(shows) => {
+                shows.iter().for_each(|&show| self.inner.cache.invalidate(show));
+                stale.shows.extend(shows);
+            }
+            None => {
+                self.inner.cache.invalidate_all();
+                stale.all = true;
+            }
+        }
+        self.inner.stale_wake.notify_one();
+    }
+
+    /// Re-reads what was announced, everything announced meanwhile in one go.
+    async fn reread(self) {
+        while !self.inner.pool.is_closed() {
+            self.inner.stale_wake.notified().await;
+            let Stale { shows, all } = std::mem::take(&mut *self.inner.stale.lock().expect("feed lock"));
+            let shows: Vec<i64> = shows.into_iter().collect();
+            if all {
+                self.refresh(None).await;
+            }
+            // Seats-left counts go to show lists only for announced shows.
+            if !shows.is_empty() {
+                self.refresh(Some(&shows)).await;
             }
         }
     }
