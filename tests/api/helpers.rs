@@ -13,6 +13,24 @@ use clap::Parser;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 
+/// Every test app is served by this one runtime, as the real server is by its one runtime.
+/// Serving each app on its test's own runtime made a few page renders hang when tests ran in
+/// parallel (Leptos spawns render tasks on whatever runtime is current, and a test's runtime
+/// ends with its test); with one runtime for all servers they do not.
+static SERVERS: std::sync::LazyLock<tokio::runtime::Runtime> = std::sync::LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("test-servers")
+        .enable_all()
+        .build()
+        .expect("starting the test servers' runtime")
+});
+
+/// Runs `work` on the servers' runtime: the app, its pool and its background tasks live there.
+async fn on_servers<T: Send + 'static>(work: impl std::future::Future<Output = T> + Send + 'static) -> T {
+    SERVERS.spawn(work).await.expect("a test server task panicked")
+}
+
 /// A request that takes longer is a hung server: fail the test instead of waiting forever.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -103,6 +121,32 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A pool on the servers' runtime, on `db` brought up to date.
+async fn migrated_pool(db: &TestDatabase, connections: u32) -> PgPool {
+    let options = db.options.clone();
+    on_servers(async move {
+        let pool = PgPoolOptions::new()
+            .max_connections(connections)
+            .connect_with(options)
+            .await
+            .expect("connecting to the test database");
+        boxoffice::server::database::migrate(&pool).await.expect("migrating the test database");
+        pool
+    })
+    .await
+}
+
+/// Builds the app and serves it on the servers' runtime until the process ends; its address.
+async fn serve(settings: Settings, pool: PgPool) -> String {
+    on_servers(async move {
+        let app = Application::build(&settings, pool).await.expect("building the app");
+        let address = format!("http://{}", app.local_addr());
+        tokio::spawn(app.run_until(std::future::pending()));
+        address
+    })
+    .await
+}
+
 /// The app running on a random port against its own migrated database.
 pub struct TestApp {
     pub address: String,
@@ -120,12 +164,7 @@ impl TestApp {
     /// With a bigger pool, for tests that race many clients.
     pub async fn spawn_with_connections(connections: u32) -> Self {
         let db = TestDatabase::create().await;
-        let pool = PgPoolOptions::new()
-            .max_connections(connections)
-            .connect_with(db.options.clone())
-            .await
-            .expect("connecting to the test database");
-        boxoffice::server::database::migrate(&pool).await.expect("migrating the test database");
+        let pool = migrated_pool(&db, connections).await;
         Self::spawn_with_pool(db, pool).await
     }
 
@@ -136,8 +175,7 @@ impl TestApp {
     /// With settings changed by `configure` (rate limits are off unless it turns them on).
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
         let db = TestDatabase::create().await;
-        let pool = PgPoolOptions::new().max_connections(10).connect_with(db.options.clone()).await.unwrap();
-        boxoffice::server::database::migrate(&pool).await.expect("migrating the test database");
+        let pool = migrated_pool(&db, 10).await;
         Self::spawn_configured(db, pool, configure).await
     }
 
@@ -147,9 +185,7 @@ impl TestApp {
         // Tests make many requests from one address; the rate-limit tests turn limits on.
         settings.rate_limits = RateLimitSettings::OFF;
         configure(&mut settings);
-        let app = Application::build(&settings, pool.clone()).await.expect("building the app");
-        let address = format!("http://{}", app.local_addr());
-        tokio::spawn(app.run_until(std::future::pending()));
+        let address = serve(settings, pool.clone()).await;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(REQUEST_TIMEOUT)
@@ -161,14 +197,14 @@ impl TestApp {
     /// Another instance of the app on the same database, as behind a load balancer; returns
     /// its address.
     pub async fn second_instance(&self) -> String {
+        let options = self.db.options.clone();
         let pool =
-            PgPoolOptions::new().max_connections(5).connect_with(self.db.options.clone()).await.unwrap();
+            on_servers(async move { PgPoolOptions::new().max_connections(5).connect_with(options).await })
+                .await
+                .unwrap();
         let mut settings = Cli::parse_from(["boxoffice"]).settings;
         settings.site_addr = "127.0.0.1:0".parse().unwrap();
-        let app = Application::build(&settings, pool).await.expect("building the second instance");
-        let address = format!("http://{}", app.local_addr());
-        tokio::spawn(app.run_until(std::future::pending()));
-        address
+        serve(settings, pool).await
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
