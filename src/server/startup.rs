@@ -91,6 +91,17 @@ fn router(state: AppState) -> Router {
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO));
 
+    // What server functions and server-rendered pages reach through Leptos's context.
+    let server_context = {
+        let (pool, rules, feed, limits) =
+            (state.pool.clone(), state.rules, state.feed.clone(), state.rate_limits.clone());
+        move || {
+            provide_context(pool.clone());
+            provide_context(rules);
+            provide_context(feed.clone());
+            provide_context(limits.clone());
+        }
+    };
     let (rest_api, _) = crate::api::rest::router();
     Router::new()
         .route("/healthz", get(health::alive))
@@ -100,26 +111,13 @@ fn router(state: AppState) -> Router {
         // The same feed for API clients (not in the OpenAPI document: an endless stream).
         .route("/api/v1/shows/{show_id}/events", get(events::seat_events))
         .route("/events/availability", get(events::availability_events))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            {
-                let (pool, rules, feed, limits) =
-                    (state.pool.clone(), state.rules, state.feed.clone(), state.rate_limits.clone());
-                move || {
-                    provide_context(pool.clone());
-                    provide_context(rules);
-                    provide_context(feed.clone());
-                    provide_context(limits.clone());
-                }
-            },
-            {
-                let options = state.leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&state, routes, server_context.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
         .route_layer(axum::middleware::from_fn(rpc_errors::status_from_error))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // The not-found page renders the same header, so it gets the same context.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(server_context, shell))
         .layer(axum::middleware::from_fn_with_state(state.rate_limits.clone(), rate_limit::limit_rpc_auth))
         .layer(
             ServiceBuilder::new()
