@@ -218,6 +218,10 @@ impl LiveFeed {
                         // The connection dropped; the next try_recv reconnects, and notifications
                         // sent meanwhile are lost, so re-read everything.
                         Ok(None) => self.mark_stale(None),
+                        Err(error) if self.inner.pool.is_closed() => {
+                            tracing::debug!(%error, "seat feed stopping");
+                            break;
+                        }
                         Err(error) => {
                             tracing::warn!(%error, "seat feed lost its connection");
                             break;
