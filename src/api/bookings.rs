@@ -31,7 +31,7 @@ pub async fn hold_seats(
     idempotency_key: String,
 ) -> Result<Booking, AppError> {
     use crate::domain::{BookingStatus, IdempotencyKey};
-    use crate::server::context::{booking_rules, live_feed, pool, reject, require_user};
+    use crate::server::context::{booking_rules, claims, live_feed, reject, require_user};
     use crate::service::bookings::{Commitment, SeatOrder, order_seats};
 
     let user = require_user().await?;
@@ -42,7 +42,7 @@ pub async fn hold_seats(
         commitment: Commitment::Hold,
         idempotency_key: Some(IdempotencyKey::parse(&idempotency_key).map_err(reject)?),
     };
-    let booking = order_seats(&pool()?, &booking_rules()?, order).await.map_err(|e| reject(e.into()))?;
+    let booking = order_seats(&claims()?, &booking_rules()?, order).await.map_err(|e| reject(e.into()))?;
     if booking.status != BookingStatus::Failed {
         live_feed()?.changed(show_id);
     }

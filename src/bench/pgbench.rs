@@ -9,7 +9,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use super::{Progress, Setup};
-use crate::service::bookings::CLAIM_SQL;
+use crate::service::claims::CLAIM_SQL;
 
 /// Pairs of seats booked in all: the flash sale's 10,000 seats.
 const PAIRS: usize = 5_000;
@@ -82,18 +82,21 @@ pub async fn run(
     })
 }
 
-/// The app's claim statement, booking now, with pgbench variables for its parameters. Client
-/// c books pairs c·n, c·n+1, ... (seats 2p+1 and 2p+2), so no two transactions collide.
+/// The app's claim statement for one order (a batch of one), booking now, with pgbench
+/// variables for its parameters. Client c books pairs c·n, c·n+1, ... (seats 2p+1 and 2p+2), so
+/// no two transactions collide.
 fn script(show_id: i64, user_id: i64, per_client: usize) -> String {
+    // Highest first, so that $1 does not eat the start of $10.
     let parameters = [
-        ("$8", "'pgbench'".to_owned()),
-        ("$7", "true".to_owned()),
-        ("$6", "true".to_owned()),
-        ("$5", "NULL::text".to_owned()),
-        ("$4", "120::float8".to_owned()),
-        ("$3", "ARRAY[:seat_a, :seat_b]::int[]".to_owned()),
-        ("$2", format!("{user_id}::bigint")),
-        ("$1", format!("{show_id}::bigint")),
+        ("$9", "ARRAY['pgbench']".to_owned()),
+        ("$8", "ARRAY[true]".to_owned()),
+        ("$7", "ARRAY[true]".to_owned()),
+        ("$6", "ARRAY[NULL::text]".to_owned()),
+        ("$5", "ARRAY[120]".to_owned()),
+        ("$4", "ARRAY[2]".to_owned()),
+        ("$3", "ARRAY[:seat_a, :seat_b]".to_owned()),
+        ("$2", format!("ARRAY[{user_id}]")),
+        ("$1", format!("ARRAY[{show_id}]")),
     ];
     let statement = parameters
         .iter()
@@ -127,8 +130,8 @@ mod tests {
     fn the_script_runs_the_app_statement_with_every_parameter_filled() {
         let script = script(7, 3, 100);
         assert!(!script.contains('$'), "a parameter was left unfilled:\n{script}");
-        assert!(script.contains("WHERE id = 7::bigint"));
-        assert!(script.contains("ARRAY[:seat_a, :seat_b]::int[]"));
+        assert!(script.contains("unnest(ARRAY[7]::bigint[], ARRAY[3]::bigint[]"), "{script}");
+        assert!(script.contains("(ARRAY[:seat_a, :seat_b]::int[])"), "{script}");
         assert!(script.trim_end().ends_with(';'));
     }
 

@@ -43,9 +43,9 @@ pub async fn sign_out() -> Result<(), AppError> {
     sessions::sign_out(&session().await?).await
 }
 
-/// The signed-in user, if any. A session naming a deleted account counts as a guest.
+/// The signed-in user, if any.
 pub async fn current_user() -> Result<Option<User>, AppError> {
-    sessions::current_user(&session().await?, &pool()?).await
+    sessions::current_user(&session().await?).await
 }
 
 /// The signed-in user, or 401 for a guest.
@@ -75,6 +75,14 @@ pub fn rate_limits() -> Result<super::rate_limit::RateLimits, AppError> {
 pub fn booking_rules() -> Result<crate::service::bookings::BookingRules, AppError> {
     use_context().ok_or_else(|| {
         tracing::error!("no booking rules in the server function context");
+        AppError::Internal
+    })
+}
+
+/// This instance's claim queue (every booking's seats go through it).
+pub fn claims() -> Result<crate::service::claims::Claims, AppError> {
+    use_context().ok_or_else(|| {
+        tracing::error!("no claim queue in the server function context");
         AppError::Internal
     })
 }

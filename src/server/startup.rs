@@ -23,6 +23,7 @@ use super::{Cli, Command, Settings, csrf, events, health, rpc_errors, sessions};
 use crate::app::{App, shell};
 use crate::domain::user::{Email, NewPassword, PersonName};
 use crate::error::AppError;
+use crate::service::claims::Claims;
 use crate::service::live::LiveFeed;
 use crate::service::{bookings, demo, users};
 
@@ -36,6 +37,7 @@ pub struct AppState {
     pub pool: PgPool,
     pub rules: bookings::BookingRules,
     pub feed: LiveFeed,
+    pub claims: Claims,
     pub rate_limits: RateLimits,
 }
 
@@ -44,6 +46,7 @@ pub struct AppState {
 pub struct Application {
     listener: TcpListener,
     feed: LiveFeed,
+    claims: Claims,
     router: Router,
 }
 
@@ -52,16 +55,27 @@ impl Application {
         let listener = TcpListener::bind(settings.site_addr)
             .await
             .with_context(|| format!("listening on {}", settings.site_addr))?;
-        let sessions = sessions::layer(&pool, settings.secure_cookies);
         let feed = LiveFeed::start(pool.clone());
+        let sessions = sessions::layer(&pool, &feed, settings.secure_cookies);
         let state = AppState {
             leptos_options: settings.leptos_options(),
-            pool,
             rules: settings.booking_rules(),
+            claims: Claims::start(pool.clone()),
+            pool,
             feed,
             rate_limits: RateLimits::new(&settings.rate_limits),
         };
-        Ok(Self { listener, feed: state.feed.clone(), router: router(state).layer(sessions) })
+        Ok(Self {
+            listener,
+            feed: state.feed.clone(),
+            claims: state.claims.clone(),
+            router: router(state).layer(sessions),
+        })
+    }
+
+    /// This instance's claim queue (for tests that book without HTTP).
+    pub fn claims(&self) -> Claims {
+        self.claims.clone()
     }
 
     /// This instance's live seat feed (for the expiry worker, and tests).
@@ -93,12 +107,18 @@ fn router(state: AppState) -> Router {
 
     // What server functions and server-rendered pages reach through Leptos's context.
     let server_context = {
-        let (pool, rules, feed, limits) =
-            (state.pool.clone(), state.rules, state.feed.clone(), state.rate_limits.clone());
+        let (pool, rules, feed, claims, limits) = (
+            state.pool.clone(),
+            state.rules,
+            state.feed.clone(),
+            state.claims.clone(),
+            state.rate_limits.clone(),
+        );
         move || {
             provide_context(pool.clone());
             provide_context(rules);
             provide_context(feed.clone());
+            provide_context(claims.clone());
             provide_context(limits.clone());
         }
     };

@@ -1,12 +1,15 @@
 //! Holding, confirming and cancelling seats. Every operation is one SQL statement, so it is
-//! atomic without a client-side transaction and costs one round trip. Seats are always locked
-//! in seat-id order (after the booking row, when there is one), so two requests never deadlock
-//! each other; PostgreSQL's deadlock and serialization errors are retried all the same.
+//! atomic without a client-side transaction and costs one round trip; claims go through the
+//! claim queue (`claims`), which runs the orders that arrive together as one batch. Confirm
+//! and cancel lock seats in seat-id order (after the booking row), and claims never wait for a
+//! seat's lock (SKIP LOCKED), so requests never deadlock each other; PostgreSQL's deadlock and
+//! serialization errors are retried all the same.
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use sqlx::{PgPool, Row};
 
+use super::claims::{Claim, Claims};
 use super::error::{ServiceError, retrying};
 use super::live::LiveFeed;
 use super::shows;
@@ -54,12 +57,13 @@ const BEST_AVAILABLE_ATTEMPTS: u32 = 12;
 /// Claims the seats of `order`: all or nothing. A booking that could not get its seats is
 /// recorded as FAILED and returned as such (see [`Booking::succeeded`]); replaying the same
 /// idempotency key returns the first booking, whatever it was.
-#[tracing::instrument(skip(pool, rules), fields(show_id = order.show_id, user_id = order.user_id))]
+#[tracing::instrument(skip(claims, rules), fields(show_id = order.show_id, user_id = order.user_id))]
 pub async fn order_seats(
-    pool: &PgPool,
+    claims: &Claims,
     rules: &BookingRules,
     order: SeatOrder,
 ) -> Result<Booking, ServiceError> {
+    let pool = claims.pool();
     let request = order.seats.clone().parse(rules.max_seats_per_booking)?;
     let fingerprint = fingerprint(&order, &request);
     if let Some(key) = &order.idempotency_key
@@ -69,7 +73,7 @@ pub async fn order_seats(
     }
     let order = Fingerprinted { order: &order, fingerprint: &fingerprint };
     match request {
-        SeatRequest::Seats(seat_ids) => retrying(|| claim(pool, rules, &order, &seat_ids, true)).await,
+        SeatRequest::Seats(seat_ids) => claim(claims, rules, &order, &seat_ids, true).await,
         SeatRequest::BestAvailable { count, category } => {
             let mut attempt = 1;
             loop {
@@ -101,7 +105,7 @@ pub async fn order_seats(
                 };
                 // Only the last attempt records a failure; earlier ones just pick again.
                 let last = attempt == BEST_AVAILABLE_ATTEMPTS;
-                let booking = retrying(|| claim(pool, rules, &order, &seat_ids, last)).await?;
+                let booking = claim(claims, rules, &order, &seat_ids, last).await?;
                 if booking.status != BookingStatus::Failed || last {
                     return Ok(booking);
                 }
@@ -154,152 +158,69 @@ async fn replay(
     Ok(Some(booking))
 }
 
-/// The statement that claims seats for one order. Parameters: $1 show id, $2 user id, $3 seat
-/// ids, $4 the default hold in seconds, $5 the idempotency key, $6 book now (else hold), $7
-/// record a failure, $8 the request's fingerprint. Public so the benchmark can hand PostgreSQL's
-/// own load generator exactly what the app runs.
-pub const CLAIM_SQL: &str = r#"
-    WITH show AS (
-        SELECT status, (status = 'ON_SALE' AND starts_at > now()) AS selling,
-               now() + make_interval(secs => COALESCE(hold_seconds, $4)) AS hold_until
-        FROM shows WHERE id = $1
-    ),
-    -- A glance without locks first: a seat already taken is refused at once, instead of
-    -- queueing for its lock behind everyone else who wants it (a flash sale's tail, a hot seat).
-    glance AS (
-        SELECT s.seat_id, s.label, s.category,
-               (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until < now())) AS free
-        FROM seats s
-        WHERE s.show_id = $1 AND s.seat_id = ANY($3)
-          AND EXISTS (SELECT 1 FROM show WHERE selling)
-    ),
-    locked AS (
-        SELECT s.seat_id, s.label, s.category,
-               (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until < now())) AS free
-        FROM seats s
-        WHERE s.show_id = $1 AND s.seat_id = ANY($3)
-          AND EXISTS (SELECT 1 FROM show WHERE selling)
-          AND NOT EXISTS (SELECT 1 FROM glance WHERE NOT free)
-        ORDER BY s.seat_id
-        FOR UPDATE
-    ),
-    -- What decides: the seats as locked, or the glance when it already saw one taken.
-    examined AS (
-        SELECT * FROM locked
-        UNION ALL
-        SELECT * FROM glance WHERE EXISTS (SELECT 1 FROM glance WHERE NOT free)
-    ),
-    verdict AS (
-        SELECT count(*) AS found, coalesce(bool_and(free), false) AS all_free FROM examined
-    ),
-    booking AS (
-        INSERT INTO bookings (show_id, user_id, status, seat_ids, total_cents, hold_expires_at, idempotency_key, failure, request)
-        SELECT $1, $2,
-               CASE WHEN NOT v.all_free THEN 'FAILED'
-                    WHEN $6 THEN 'CONFIRMED'
-                    ELSE 'PENDING' END::booking_status,
-               $3,
-               (SELECT coalesce(sum(c.price_cents), 0) FROM examined e
-                  JOIN seat_categories c ON c.show_id = $1 AND c.code = e.category),
-               CASE WHEN v.all_free AND NOT $6 THEN sh.hold_until END,
-               $5,
-               CASE WHEN NOT v.all_free THEN jsonb_build_object('SeatsTaken', jsonb_build_object('seats',
-                    (SELECT jsonb_agg(label ORDER BY seat_id) FROM examined WHERE NOT free))) END,
-               $8
-        FROM verdict v, show sh
-        WHERE v.found = cardinality($3) AND (v.all_free OR $7)
-        ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING id, status, total_cents, hold_expires_at, created_at
-    ),
-    claimed AS (
-        UPDATE seats s
-        SET status = CASE WHEN $6 THEN 'BOOKED' ELSE 'HELD' END::seat_status,
-            booking_id = b.id,
-            held_until = b.hold_expires_at
-        FROM booking b, locked l
-        WHERE b.status <> 'FAILED' AND s.show_id = $1 AND s.seat_id = l.seat_id
-        RETURNING s.seat_id
-    ),
-    event AS (
-        INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids)
-        SELECT $1, b.id, NULL, b.status, $3 FROM booking b
-    )
-    SELECT sh.status AS show_status, sh.selling,
-           v.found, v.all_free,
-           b.id, b.status, b.total_cents, b.hold_expires_at, b.created_at,
-           (SELECT count(*) FROM claimed) AS claimed,
-           ARRAY(SELECT label FROM examined WHERE NOT free ORDER BY seat_id) AS taken,
-           ARRAY(SELECT label FROM examined ORDER BY seat_id) AS labels
-    FROM (SELECT 1) AS one
-    LEFT JOIN show sh ON true
-    LEFT JOIN verdict v ON true
-    LEFT JOIN booking b ON true
-    "#;
-
-/// The single statement that claims seats. `record_failure` = false leaves no trace when the
-/// seats are taken (and returns a FAILED booking with id 0, never stored).
+/// Claims the seats of one order (through the claim queue, see `claims`). `record_failure` =
+/// false leaves no trace when the seats are taken (and returns a FAILED booking with id 0,
+/// never stored).
 async fn claim(
-    pool: &PgPool,
+    claims: &Claims,
     rules: &BookingRules,
     order: &Fingerprinted<'_>,
     seat_ids: &[i32],
     record_failure: bool,
 ) -> Result<Booking, ServiceError> {
     let Fingerprinted { order, fingerprint } = *order;
-    let row = sqlx::query(CLAIM_SQL)
-        .bind(order.show_id)
-        .bind(order.user_id)
-        .bind(seat_ids)
-        .bind(rules.hold_seconds as f64)
-        .bind(order.idempotency_key.as_ref().map(IdempotencyKey::as_str))
-        .bind(order.commitment == Commitment::BookNow)
-        .bind(record_failure)
-        .bind(fingerprint)
-        .fetch_one(pool)
+    let outcome = claims
+        .claim(Claim {
+            show_id: order.show_id,
+            user_id: order.user_id,
+            seat_ids: seat_ids.to_vec(),
+            hold_seconds: rules.hold_seconds,
+            idempotency_key: order.idempotency_key.as_ref().map(|key| key.as_str().to_owned()),
+            book_now: order.commitment == Commitment::BookNow,
+            record_failure,
+            request: fingerprint.to_owned(),
+        })
         .await?;
 
-    let Some(show_status) = row.try_get::<Option<ShowStatus>, _>("show_status")? else {
+    let Some(show_status) = outcome.show_status else {
         return Err(AppError::ShowNotFound.into());
     };
-    let taken: Vec<String> = row.try_get("taken")?;
     // The database's clock decides whether the show was still selling: once a booking is
     // stored, that is the answer, whatever time it is here now.
-    let Some(id) = row.try_get::<Option<i64>, _>("id")? else {
-        if !row.try_get::<bool, _>("selling")? {
+    let Some(stored) = outcome.booking else {
+        if !outcome.selling {
             return Err(match show_status {
                 ShowStatus::Cancelled => AppError::ShowCancelled,
                 ShowStatus::OnSale => AppError::ShowStarted,
             }
             .into());
         }
-        if row.try_get::<Option<i64>, _>("found")? != Some(seat_ids.len() as i64) {
+        if outcome.seats_found != seat_ids.len() as i64 {
             return Err(
                 AppError::invalid("seats", "Some of the chosen seats do not exist in this show.").into()
             );
         }
-        if !taken.is_empty() && !record_failure {
+        if !outcome.taken.is_empty() && !record_failure {
             // Not recorded: the caller picks again.
-            return Ok(unrecorded_failure(order, seat_ids, taken));
+            return Ok(unrecorded_failure(order, seat_ids, outcome.taken));
         }
         // Nothing inserted though the seats were there: the idempotency key was used by a
         // concurrent request, which is the first answer.
-        return concurrent_first_answer(pool, order, fingerprint).await;
+        return concurrent_first_answer(claims.pool(), order, fingerprint).await;
     };
 
-    let status: BookingStatus = row.try_get("status")?;
-    let labels: Vec<String> = row.try_get("labels")?;
-    let claimed: i64 = row.try_get("claimed")?;
-    debug_assert!(status == BookingStatus::Failed || claimed == seat_ids.len() as i64);
+    debug_assert!(stored.status == BookingStatus::Failed || stored.seats_claimed == seat_ids.len() as i64);
     Ok(Booking {
-        id,
+        id: stored.id,
         show_id: order.show_id,
         user_id: order.user_id,
-        status,
-        seats: booked_seats(seat_ids, labels),
-        total_cents: row.try_get("total_cents")?,
-        hold_expires_at: row.try_get("hold_expires_at")?,
-        failure: (status == BookingStatus::Failed).then_some(BookingFailure::SeatsTaken { seats: taken }),
-        created_at: row.try_get("created_at")?,
+        status: stored.status,
+        seats: booked_seats(seat_ids, outcome.labels),
+        total_cents: stored.total_cents,
+        hold_expires_at: stored.hold_expires_at,
+        failure: (stored.status == BookingStatus::Failed)
+            .then_some(BookingFailure::SeatsTaken { seats: outcome.taken }),
+        created_at: stored.created_at,
     })
 }
 

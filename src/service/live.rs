@@ -5,7 +5,8 @@
 //! streams of open seat maps and show lists). Several instances behind a load balancer thus
 //! show every customer the same seats. A periodic resync covers a lost connection and holds
 //! that lapse without the expiry worker. The same signals keep the instance's show cache
-//! (`show_cache`) correct.
+//! (`show_cache`) correct, and the same connection hears of ended sessions (see
+//! `server::sessions`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -21,6 +22,8 @@ use crate::domain::SeatStatus;
 use crate::domain::live::{SeatChange, ShowAvailability};
 
 const CHANNEL: &str = "boxoffice_seats";
+/// Sessions ended (logged out, or their id cycled), one id per notification.
+const SESSIONS_CHANNEL: &str = "boxoffice_sessions_ended";
 /// Changes gathered before one NOTIFY goes out.
 const BATCH_WINDOW: Duration = Duration::from_millis(50);
 /// How often subscribed shows are re-read whatever was notified.
@@ -57,6 +60,16 @@ struct Inner {
     availability: broadcast::Sender<Arc<Vec<ShowAvailability>>>,
     /// Shows as customers read them.
     cache: ShowCache,
+    /// Sessions ended anywhere, for the session cache.
+    ended_sessions: broadcast::Sender<EndedSessions>,
+}
+
+/// What the session cache must forget.
+#[derive(Debug, Clone)]
+pub enum EndedSessions {
+    One(Arc<str>),
+    /// The connection dropped: endings may have been missed.
+    Unknown,
 }
 
 /// What the re-reader has to catch up on. Announcements that arrive while it reads are merged
@@ -81,6 +94,12 @@ pub struct SeatSubscription {
 
 /// A batch of seat changes as JSON: serialized once, however many subscribers receive it.
 pub type ChangesJson = Arc<str>;
+
+impl std::fmt::Debug for LiveFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveFeed").finish_non_exhaustive()
+    }
+}
 
 impl LiveFeed {
     /// Starts publishing and listening on `pool`'s database, until the pool is closed.
@@ -109,6 +128,7 @@ impl LiveFeed {
                 shows: Mutex::default(),
                 availability,
                 cache: ShowCache::default(),
+                ended_sessions: broadcast::channel(SUBSCRIBER_BACKLOG).0,
             }),
         };
         tokio::spawn(feed.clone().publish());
@@ -166,6 +186,21 @@ impl LiveFeed {
         Ok(SeatSubscription { snapshot: as_changes(&channel.seats), changes: channel.sender.subscribe() })
     }
 
+    /// Tells every instance (this one too) that a session ended, so none serves it from memory.
+    pub async fn session_ended(&self, session_id: &str) -> Result<(), ServiceError> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(SESSIONS_CHANNEL)
+            .bind(session_id)
+            .execute(&self.inner.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Sessions ended anywhere, from now on.
+    pub fn subscribe_ended_sessions(&self) -> broadcast::Receiver<EndedSessions> {
+        self.inner.ended_sessions.subscribe()
+    }
+
     /// Seats left of every show whose seats change.
     pub fn subscribe_availability(&self) -> broadcast::Receiver<Arc<Vec<ShowAvailability>>> {
         self.inner.availability.subscribe()
@@ -200,24 +235,28 @@ impl LiveFeed {
                     continue;
                 }
             };
-            if let Err(error) = listener.listen(CHANNEL).await {
+            if let Err(error) = listener.listen_all([CHANNEL, SESSIONS_CHANNEL]).await {
                 tracing::warn!(%error, "seat feed cannot listen; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
             // Whatever happened while we were not listening.
-            self.mark_stale(None);
+            self.missed_notifications();
             loop {
                 tokio::select! {
                     notification = listener.try_recv() => match notification {
+                        Ok(Some(notification)) if notification.channel() == SESSIONS_CHANNEL => {
+                            let ended = EndedSessions::One(notification.payload().into());
+                            let _ = self.inner.ended_sessions.send(ended);
+                        }
                         Ok(Some(notification)) => {
                             let shows: Vec<i64> =
                                 notification.payload().split(',').filter_map(|id| id.parse().ok()).collect();
                             self.mark_stale(Some(&shows));
                         }
                         // The connection dropped; the next try_recv reconnects, and notifications
-                        // sent meanwhile are lost, so re-read everything.
-                        Ok(None) => self.mark_stale(None),
+                        // sent meanwhile are lost.
+                        Ok(None) => self.missed_notifications(),
                         Err(error) if self.inner.pool.is_closed() => {
                             tracing::debug!(%error, "seat feed stopping");
                             break;
@@ -231,6 +270,12 @@ impl LiveFeed {
                 }
             }
         }
+    }
+
+    /// Everything announced may have been missed: re-read every show, forget every session.
+    fn missed_notifications(&self) {
+        self.mark_stale(None);
+        let _ = self.inner.ended_sessions.send(EndedSessions::Unknown);
     }
 
     /// Drops the cached shows at once and has the re-reader catch up (None: every show).

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod bookings;
+pub mod claims;
 pub mod demo;
 pub mod error;
 pub mod health;

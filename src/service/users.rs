@@ -121,13 +121,6 @@ pub async fn authenticate(pool: &PgPool, email: &str, password: &str) -> Result<
     }
 }
 
-pub async fn get(pool: &PgPool, user_id: i64) -> Result<Option<User>, ServiceError> {
-    Ok(sqlx::query_as::<_, User>("SELECT id, email, name, role FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await?)
-}
-
 /// Creates an admin, or makes an existing account an admin with this password.
 #[tracing::instrument(skip(pool, password), fields(email = email.as_str()))]
 pub async fn create_or_promote_admin(

@@ -167,7 +167,7 @@ async fn a_show_can_be_edited_until_its_first_sale() {
         commitment: Commitment::BookNow,
         idempotency_key: None,
     };
-    bookings::order_seats(&app.pool, &rules(120), order).await.unwrap().succeeded().unwrap();
+    bookings::order_seats(&app.claims, &rules(120), order).await.unwrap().succeeded().unwrap();
     let (status, body, _) = admin
         .call("admin/edit_show", &[("show_id", &id), ("title", "Too late"), ("starts_at", &later)])
         .await;
@@ -195,10 +195,10 @@ async fn cancelling_a_show_cancels_its_bookings_and_stops_all_sales() {
         idempotency_key: None,
     };
     let confirmed =
-        bookings::order_seats(&app.pool, &rules(120), order(users[0], vec![1, 2], Commitment::BookNow))
+        bookings::order_seats(&app.claims, &rules(120), order(users[0], vec![1, 2], Commitment::BookNow))
             .await
             .unwrap();
-    let held = bookings::order_seats(&app.pool, &rules(120), order(users[1], vec![3], Commitment::Hold))
+    let held = bookings::order_seats(&app.claims, &rules(120), order(users[1], vec![3], Commitment::Hold))
         .await
         .unwrap();
 
@@ -217,7 +217,7 @@ async fn cancelling_a_show_cancels_its_bookings_and_stops_all_sales() {
             .unwrap();
     assert_eq!(statuses, vec![SeatStatus::Blocked], "every seat is off sale");
     let after =
-        bookings::order_seats(&app.pool, &rules(120), order(users[1], vec![5], Commitment::BookNow)).await;
+        bookings::order_seats(&app.claims, &rules(120), order(users[1], vec![5], Commitment::BookNow)).await;
     assert!(after.is_err(), "nothing sells after a cancellation");
 
     let (status, body, _) = admin.call("admin/cancel_show", &[("show_id", &show_id.to_string())]).await;
@@ -239,7 +239,7 @@ async fn admins_block_free_seats_and_unblock_them_but_never_sold_ones() {
         commitment: Commitment::BookNow,
         idempotency_key: None,
     };
-    bookings::order_seats(&app.pool, &rules(120), order).await.unwrap().succeeded().unwrap();
+    bookings::order_seats(&app.claims, &rules(120), order).await.unwrap().succeeded().unwrap();
 
     let block =
         |seats: Value, blocked: bool| json!({ "show_id": show_id, "seat_ids": seats, "blocked": blocked });

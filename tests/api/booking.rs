@@ -7,8 +7,8 @@ use std::time::Duration;
 use boxoffice::domain::{BookingStatus, IdempotencyKey, SeatRequest};
 use boxoffice::error::AppError;
 use boxoffice::service::bookings::{self, BookingRules, Commitment, SeatOrder};
+use boxoffice::service::claims::Claims;
 use rand::Rng;
-use sqlx::PgPool;
 
 use crate::booking_world::{assert_invariants, create_show, create_users, hall, raw_statuses, rules};
 use crate::helpers::TestApp;
@@ -18,14 +18,14 @@ fn order(show_id: i64, user_id: i64, seats: SeatRequest, commitment: Commitment)
 }
 
 async fn hold(
-    pool: &PgPool,
+    claims: &Claims,
     rules: &BookingRules,
     show_id: i64,
     user_id: i64,
     seats: &[i32],
 ) -> Result<boxoffice::domain::Booking, AppError> {
     let booking = bookings::order_seats(
-        pool,
+        claims,
         rules,
         order(show_id, user_id, SeatRequest::Seats(seats.to_vec()), Commitment::Hold),
     )
@@ -43,8 +43,8 @@ async fn hot_seat_200_racers_exactly_one_wins() {
     let racers: Vec<_> = users
         .into_iter()
         .map(|user| {
-            let (pool, rules) = (app.pool.clone(), rules.clone());
-            tokio::spawn(async move { hold(&pool, &rules, show, user, &[1, 2]).await })
+            let (claims, rules) = (app.claims.clone(), rules.clone());
+            tokio::spawn(async move { hold(&claims, &rules, show, user, &[1, 2]).await })
         })
         .collect();
     let mut winners = 0;
@@ -83,7 +83,7 @@ async fn chaos_500_customers_hold_confirm_cancel_and_expire() {
     let customers: Vec<_> = users
         .into_iter()
         .map(|user| {
-            let (pool, rules) = (app.pool.clone(), rules.clone());
+            let (pool, claims, rules) = (app.pool.clone(), app.claims.clone(), rules.clone());
             tokio::spawn(async move {
                 let (seats, action, pause) = {
                     let mut rng = rand::rng();
@@ -91,7 +91,7 @@ async fn chaos_500_customers_hold_confirm_cancel_and_expire() {
                     let seats: HashSet<i32> = (0..count).map(|_| rng.random_range(1..=100)).collect();
                     (seats.into_iter().collect::<Vec<_>>(), rng.random_range(0..3), rng.random_range(0..1500))
                 };
-                let booking = match hold(&pool, &rules, show, user, &seats).await {
+                let booking = match hold(&claims, &rules, show, user, &seats).await {
                     Ok(booking) => booking,
                     Err(AppError::SeatsTaken { .. }) => return,
                     Err(other) => panic!("hold failed with {other:?}"),
@@ -146,12 +146,12 @@ async fn sell_out_by_count_never_oversells_and_seats_parties_together() {
     let buyers: Vec<_> = users
         .into_iter()
         .map(|user| {
-            let (pool, rules) = (app.pool.clone(), rules.clone());
+            let (claims, rules) = (app.claims.clone(), rules.clone());
             tokio::spawn(async move {
                 let count = rand::rng().random_range(1..=3u16);
                 let request = SeatRequest::BestAvailable { count, category: None };
                 let booking =
-                    bookings::order_seats(&pool, &rules, order(show, user, request, Commitment::BookNow))
+                    bookings::order_seats(&claims, &rules, order(show, user, request, Commitment::BookNow))
                         .await;
                 (count, booking.map_err(AppError::from).and_then(|b| b.succeeded()))
             })
@@ -237,11 +237,11 @@ async fn an_expired_hold_cannot_be_confirmed_and_its_seats_are_free_at_once() {
     let users = create_users(&app.pool, 2).await;
     let rules = rules(1);
 
-    let first = hold(&app.pool, &rules, show, users[0], &[1, 2]).await.unwrap();
+    let first = hold(&app.claims, &rules, show, users[0], &[1, 2]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
     // No worker runs in this test: the expired hold is claimable anyway.
-    let second = hold(&app.pool, &rules, show, users[1], &[2, 3]).await.expect("expired seats are free");
+    let second = hold(&app.claims, &rules, show, users[1], &[2, 3]).await.expect("expired seats are free");
     assert_eq!(second.status, BookingStatus::Pending);
 
     let confirm = bookings::confirm(&app.pool, first.id, users[0]).await;
@@ -261,7 +261,7 @@ async fn the_expiry_worker_releases_holds_within_two_seconds() {
     let users = create_users(&app.pool, 1).await;
     let worker =
         tokio::spawn(bookings::run_expiry_worker(app.pool.clone(), Duration::from_millis(500), None));
-    let booking = hold(&app.pool, &rules(1), show, users[0], &[3, 4]).await.unwrap();
+    let booking = hold(&app.claims, &rules(1), show, users[0], &[3, 4]).await.unwrap();
 
     let mut released = false;
     for _ in 0..30 {
@@ -288,13 +288,13 @@ async fn replaying_an_idempotency_key_returns_the_first_booking() {
 
     let replays: Vec<_> = (0..20)
         .map(|_| {
-            let (pool, rules, key) = (app.pool.clone(), rules.clone(), key.clone());
+            let (claims, rules, key) = (app.claims.clone(), rules.clone(), key.clone());
             tokio::spawn(async move {
                 let order = SeatOrder {
                     idempotency_key: Some(key),
                     ..order(show, user, SeatRequest::Seats(vec![5, 6]), Commitment::BookNow)
                 };
-                bookings::order_seats(&pool, &rules, order).await.map_err(AppError::from)
+                bookings::order_seats(&claims, &rules, order).await.map_err(AppError::from)
             })
         })
         .collect();
@@ -314,9 +314,9 @@ async fn replaying_an_idempotency_key_returns_the_first_booking() {
         idempotency_key: Some(key.clone()),
         ..order(show, other, SeatRequest::Seats(vec![6]), Commitment::Hold)
     };
-    let first = bookings::order_seats(&app.pool, &rules, failing.clone()).await.unwrap();
+    let first = bookings::order_seats(&app.claims, &rules, failing.clone()).await.unwrap();
     assert_eq!(first.status, BookingStatus::Failed);
-    let again = bookings::order_seats(&app.pool, &rules, failing).await.unwrap();
+    let again = bookings::order_seats(&app.claims, &rules, failing).await.unwrap();
     assert_eq!((again.id, again.status), (first.id, BookingStatus::Failed));
     assert_eq!(again.succeeded(), Err(AppError::SeatsTaken { seats: vec!["A6".into()] }));
     assert_invariants(&app.pool).await;
@@ -330,7 +330,7 @@ async fn cancelling_reopens_the_seats_but_not_after_the_show_started() {
     let rules = rules(120);
 
     let booking = bookings::order_seats(
-        &app.pool,
+        &app.claims,
         &rules,
         order(show, users[0], SeatRequest::Seats(vec![1, 2]), Commitment::BookNow),
     )
@@ -338,7 +338,10 @@ async fn cancelling_reopens_the_seats_but_not_after_the_show_started() {
     .unwrap();
     assert_eq!(booking.status, BookingStatus::Confirmed);
     assert_eq!(booking.total_cents, 2000);
-    assert!(matches!(hold(&app.pool, &rules, show, users[1], &[2]).await, Err(AppError::SeatsTaken { .. })));
+    assert!(matches!(
+        hold(&app.claims, &rules, show, users[1], &[2]).await,
+        Err(AppError::SeatsTaken { .. })
+    ));
 
     let stranger = bookings::cancel(&app.pool, booking.id, users[1]).await;
     assert!(
@@ -347,12 +350,12 @@ async fn cancelling_reopens_the_seats_but_not_after_the_show_started() {
     );
     let cancelled = bookings::cancel(&app.pool, booking.id, users[0]).await.unwrap();
     assert_eq!(cancelled.status, BookingStatus::Cancelled);
-    hold(&app.pool, &rules, show, users[1], &[1, 2]).await.expect("cancelled seats are on sale again");
+    hold(&app.claims, &rules, show, users[1], &[1, 2]).await.expect("cancelled seats are on sale again");
     let twice = bookings::cancel(&app.pool, booking.id, users[0]).await;
     assert!(matches!(twice, Err(ServiceRejected(AppError::WrongBookingState(_)))));
 
     let later = bookings::order_seats(
-        &app.pool,
+        &app.claims,
         &rules,
         order(show, users[0], SeatRequest::Seats(vec![4]), Commitment::BookNow),
     )
@@ -365,7 +368,7 @@ async fn cancelling_reopens_the_seats_but_not_after_the_show_started() {
         .unwrap();
     let too_late = bookings::cancel(&app.pool, later.id, users[0]).await;
     assert!(matches!(too_late, Err(ServiceRejected(AppError::ShowStarted))), "{too_late:?}");
-    let no_sale = hold(&app.pool, &rules, show, users[1], &[3]).await;
+    let no_sale = hold(&app.claims, &rules, show, users[1], &[3]).await;
     assert_eq!(no_sale.unwrap_err(), AppError::ShowStarted);
     assert_invariants(&app.pool).await;
 }
@@ -380,11 +383,11 @@ async fn blocked_seats_are_never_sold() {
     let rules = rules(120);
 
     assert_eq!(
-        hold(&app.pool, &rules, show, user, &[1, 2]).await.unwrap_err(),
+        hold(&app.claims, &rules, show, user, &[1, 2]).await.unwrap_err(),
         AppError::SeatsTaken { seats: vec!["A2".into()] }
     );
     let all = bookings::order_seats(
-        &app.pool,
+        &app.claims,
         &rules,
         order(show, user, SeatRequest::BestAvailable { count: 4, category: None }, Commitment::Hold),
     )
@@ -392,7 +395,7 @@ async fn blocked_seats_are_never_sold() {
     .unwrap();
     assert_eq!(all.succeeded().unwrap_err(), AppError::NotEnoughSeats { requested: 4, available: 3 });
     let three = bookings::order_seats(
-        &app.pool,
+        &app.claims,
         &rules,
         order(show, user, SeatRequest::BestAvailable { count: 3, category: None }, Commitment::Hold),
     )
@@ -412,9 +415,9 @@ async fn a_cancelled_show_sells_nothing() {
         .execute(&app.pool)
         .await
         .unwrap();
-    assert_eq!(hold(&app.pool, &rules(120), show, user, &[1]).await.unwrap_err(), AppError::ShowCancelled);
+    assert_eq!(hold(&app.claims, &rules(120), show, user, &[1]).await.unwrap_err(), AppError::ShowCancelled);
     let by_count = bookings::order_seats(
-        &app.pool,
+        &app.claims,
         &rules(120),
         order(show, user, SeatRequest::BestAvailable { count: 1, category: None }, Commitment::Hold),
     )
@@ -435,16 +438,16 @@ async fn bad_requests_are_refused_and_change_nothing() {
     let rules = rules(120);
 
     assert_eq!(
-        hold(&app.pool, &rules, show, user, &(1..=11).collect::<Vec<_>>()).await.unwrap_err(),
+        hold(&app.claims, &rules, show, user, &(1..=11).collect::<Vec<_>>()).await.unwrap_err(),
         AppError::TooManySeats { max: 10 }
     );
     assert!(matches!(
-        hold(&app.pool, &rules, show, user, &[1, 99]).await,
+        hold(&app.claims, &rules, show, user, &[1, 99]).await,
         Err(AppError::InvalidInput { .. })
     ));
-    assert_eq!(hold(&app.pool, &rules, show + 1000, user, &[1]).await.unwrap_err(), AppError::ShowNotFound);
+    assert_eq!(hold(&app.claims, &rules, show + 1000, user, &[1]).await.unwrap_err(), AppError::ShowNotFound);
     let unknown_category = bookings::order_seats(
-        &app.pool,
+        &app.claims,
         &rules,
         order(
             show,
@@ -483,7 +486,7 @@ async fn a_show_can_set_its_own_hold_time_and_customers_see_only_their_bookings(
     let show = create_show(&app.pool, &spec).await;
     let users = create_users(&app.pool, 2).await;
 
-    let held = hold(&app.pool, &rules(120), show, users[0], &[1]).await.unwrap();
+    let held = hold(&app.claims, &rules(120), show, users[0], &[1]).await.unwrap();
     let lasts = held.hold_expires_at.unwrap() - held.created_at;
     assert!(
         (595..=605).contains(&lasts.num_seconds()),
@@ -491,13 +494,13 @@ async fn a_show_can_set_its_own_hold_time_and_customers_see_only_their_bookings(
     );
 
     let booked = bookings::order_seats(
-        &app.pool,
+        &app.claims,
         &rules(120),
         order(show, users[0], SeatRequest::Seats(vec![3, 4]), Commitment::BookNow),
     )
     .await
     .unwrap();
-    hold(&app.pool, &rules(120), show, users[1], &[6]).await.unwrap();
+    hold(&app.claims, &rules(120), show, users[1], &[6]).await.unwrap();
     let mine = bookings::list_for_user(&app.pool, users[0]).await.unwrap();
     assert_eq!(
         mine.iter().map(|b| b.id).collect::<Vec<_>>(),
@@ -525,11 +528,11 @@ async fn a_reused_idempotency_key_for_another_request_is_refused() {
         ..order(show, user, SeatRequest::Seats(seats), Commitment::Hold)
     };
 
-    let first = bookings::order_seats(&app.pool, &rules(120), with_key(vec![1, 2])).await.unwrap();
+    let first = bookings::order_seats(&app.claims, &rules(120), with_key(vec![1, 2])).await.unwrap();
     let same_seats_other_order =
-        bookings::order_seats(&app.pool, &rules(120), with_key(vec![2, 1])).await.unwrap();
+        bookings::order_seats(&app.claims, &rules(120), with_key(vec![2, 1])).await.unwrap();
     assert_eq!(first.id, same_seats_other_order.id, "the same request in another order is a replay");
-    let other = bookings::order_seats(&app.pool, &rules(120), with_key(vec![3])).await;
+    let other = bookings::order_seats(&app.claims, &rules(120), with_key(vec![3])).await;
     assert!(
         matches!(other, Err(ServiceRejected(AppError::InvalidInput { ref field, .. })) if field == "idempotency_key"),
         "{other:?}"
@@ -542,8 +545,8 @@ async fn a_hold_cannot_be_confirmed_once_the_show_has_started_or_been_cancelled(
     let app = TestApp::spawn().await;
     let show = create_show(&app.pool, &hall(1, 6)).await;
     let user = create_users(&app.pool, 1).await[0];
-    let early = hold(&app.pool, &rules(120), show, user, &[1]).await.unwrap();
-    let other = hold(&app.pool, &rules(120), show, user, &[2]).await.unwrap();
+    let early = hold(&app.claims, &rules(120), show, user, &[1]).await.unwrap();
+    let other = hold(&app.claims, &rules(120), show, user, &[2]).await.unwrap();
 
     sqlx::query("UPDATE shows SET status = 'CANCELLED' WHERE id = $1")
         .bind(show)
@@ -571,7 +574,7 @@ async fn a_hold_that_ran_out_expires_rather_than_being_cancelled() {
     let app = TestApp::spawn().await;
     let show = create_show(&app.pool, &hall(1, 4)).await;
     let user = create_users(&app.pool, 1).await[0];
-    let booking = hold(&app.pool, &rules(1), show, user, &[1]).await.unwrap();
+    let booking = hold(&app.claims, &rules(1), show, user, &[1]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
     let cancel = bookings::cancel(&app.pool, booking.id, user).await;

@@ -9,6 +9,7 @@ use boxoffice::server::config::RateLimitSettings;
 use boxoffice::server::embedded_pg::{Durability, EmbeddedPostgres};
 use boxoffice::server::{Application, Cli, Settings};
 use boxoffice::service::admin;
+use boxoffice::service::claims::Claims;
 use clap::Parser;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -137,12 +138,12 @@ async fn migrated_pool(db: &TestDatabase, connections: u32) -> PgPool {
 }
 
 /// Builds the app and serves it on the servers' runtime until the process ends; its address.
-async fn serve(settings: Settings, pool: PgPool) -> String {
+async fn serve(settings: Settings, pool: PgPool) -> (String, Claims) {
     on_servers(async move {
         let app = Application::build(&settings, pool).await.expect("building the app");
-        let address = format!("http://{}", app.local_addr());
+        let (address, claims) = (format!("http://{}", app.local_addr()), app.claims());
         tokio::spawn(app.run_until(std::future::pending()));
-        address
+        (address, claims)
     })
     .await
 }
@@ -151,6 +152,8 @@ async fn serve(settings: Settings, pool: PgPool) -> String {
 pub struct TestApp {
     pub address: String,
     pub pool: PgPool,
+    /// The app's claim queue, for booking without HTTP.
+    pub claims: Claims,
     pub client: reqwest::Client,
     #[allow(dead_code, reason = "held so the database lives as long as the app, then is dropped")]
     pub db: TestDatabase,
@@ -185,13 +188,13 @@ impl TestApp {
         // Tests make many requests from one address; the rate-limit tests turn limits on.
         settings.rate_limits = RateLimitSettings::OFF;
         configure(&mut settings);
-        let address = serve(settings, pool.clone()).await;
+        let (address, claims) = serve(settings, pool.clone()).await;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(REQUEST_TIMEOUT)
             .build()
             .unwrap();
-        Self { address, pool, client, db }
+        Self { address, pool, claims, client, db }
     }
 
     /// Another instance of the app on the same database, as behind a load balancer; returns
@@ -204,7 +207,7 @@ impl TestApp {
                 .unwrap();
         let mut settings = Cli::parse_from(["boxoffice"]).settings;
         settings.site_addr = "127.0.0.1:0".parse().unwrap();
-        serve(settings, pool).await
+        serve(settings, pool).await.0
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

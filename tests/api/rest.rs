@@ -180,6 +180,44 @@ async fn login_logout_and_me() {
 }
 
 #[tokio::test]
+async fn a_log_out_ends_the_session_on_every_instance_at_once() {
+    let app = TestApp::spawn().await;
+    let other_instance = format!("{}/api/v1", app.second_instance().await);
+    Api::customer(&app, "eve@example.com").await;
+    let api = Api::new(&app);
+    let login = json!({"email": "eve@example.com", "password": "long enough password"});
+    let response = api.client.post(api.url("/auth/login")).json(&login).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    // Sent by hand from a client without a cookie jar, so the cookie outlives the log-out as a
+    // stolen copy would.
+    let plain = reqwest::Client::builder().timeout(crate::helpers::REQUEST_TIMEOUT).build().unwrap();
+    let me = |base: String| {
+        let (client, cookie) = (plain.clone(), cookie.clone());
+        async move {
+            let request = client.get(format!("{base}/me")).header("cookie", cookie);
+            Api::read(request.send().await.unwrap()).await
+        }
+    };
+    // Both instances have now read the session (and keep it in memory).
+    assert_eq!(me(api.url("")).await.1["email"], "eve@example.com");
+    assert_eq!(me(other_instance.clone()).await.1["email"], "eve@example.com");
+
+    let response = api.client.post(api.url("/auth/logout")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_error(&me(api.url("")).await, StatusCode::UNAUTHORIZED, "not_signed_in");
+    // The other instance hears of it over LISTEN/NOTIFY, within moments.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut answer = me(other_instance.clone()).await;
+    while answer.0 == StatusCode::OK && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        answer = me(other_instance.clone()).await;
+    }
+    assert_error(&answer, StatusCode::UNAUTHORIZED, "not_signed_in");
+}
+
+#[tokio::test]
 async fn a_browser_login_works_for_the_api() {
     let app = TestApp::spawn().await;
     Api::customer(&app, "dee@example.com").await;

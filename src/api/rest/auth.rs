@@ -42,7 +42,7 @@ impl FromRequestParts<AppState> for SignedIn {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let session = session(parts, state).await?;
-        let user = sessions::current_user(&session, &state.pool).await?.ok_or(AppError::NotSignedIn)?;
+        let user = sessions::current_user(&session).await?.ok_or(AppError::NotSignedIn)?;
         Ok(Self(user))
     }
 }

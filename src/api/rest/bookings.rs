@@ -176,7 +176,7 @@ impl SeatOrderRequest {
             commitment,
             idempotency_key: self.key,
         };
-        let booking = bookings::order_seats(&state.pool, &state.rules, order).await?;
+        let booking = bookings::order_seats(&state.claims, &state.rules, order).await?;
         if booking.failure.is_none() {
             state.feed.changed(self.show_id);
         }
