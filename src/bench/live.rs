@@ -8,12 +8,12 @@ use futures::{Stream, StreamExt};
 use reqwest::Client;
 
 use crate::domain::SeatStatus;
-use crate::domain::live::SeatChange;
+use crate::domain::live::SeatChanges;
 
 /// One message of the feed: every seat (`snapshot`) or the seats that changed (`seats`).
 pub enum FeedMessage {
-    Snapshot(Vec<SeatChange>),
-    Changes(Vec<SeatChange>),
+    Snapshot(SeatChanges),
+    Changes(SeatChanges),
 }
 
 /// Opens the feed of `show_id`. The stream ends when the server closes it.
@@ -28,7 +28,7 @@ pub async fn subscribe(
             Ok(event) => event,
             Err(error) => return Some(Err(anyhow::anyhow!("reading the seat feed: {error}"))),
         };
-        let parse = || serde_json::from_str::<Vec<SeatChange>>(&event.data).context("a seat feed message");
+        let parse = || serde_json::from_str::<SeatChanges>(&event.data).context("a seat feed message");
         match event.event.as_str() {
             "snapshot" => Some(parse().map(FeedMessage::Snapshot)),
             "seats" => Some(parse().map(FeedMessage::Changes)),
@@ -100,30 +100,28 @@ impl FreeSeats {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::live::SeatChange;
 
-    fn change(seat_id: i32, status: SeatStatus) -> SeatChange {
-        SeatChange { seat_id, status }
+    fn changes(seats: &[(i32, SeatStatus)]) -> SeatChanges {
+        seats.iter().map(|&(seat_id, status)| SeatChange { seat_id, status }).collect()
     }
 
     #[test]
     fn free_seats_follow_snapshots_and_changes() {
         let mut seats = FreeSeats::default();
-        seats.apply(&FeedMessage::Snapshot(vec![
-            change(1, SeatStatus::Available),
-            change(2, SeatStatus::Booked),
-            change(3, SeatStatus::Available),
-            change(4, SeatStatus::Available),
-        ]));
+        seats.apply(&FeedMessage::Snapshot(changes(&[
+            (1, SeatStatus::Available),
+            (2, SeatStatus::Booked),
+            (3, SeatStatus::Available),
+            (4, SeatStatus::Available),
+        ])));
         assert_eq!(seats.len(), 3);
-        seats.apply(&FeedMessage::Changes(vec![
-            change(1, SeatStatus::Held),
-            change(2, SeatStatus::Available),
-        ]));
+        seats.apply(&FeedMessage::Changes(changes(&[(1, SeatStatus::Held), (2, SeatStatus::Available)])));
         assert!(!seats.contains(1) && seats.contains(2) && seats.contains(3) && seats.contains(4));
         let mut listed: Vec<i32> = (0..seats.len()).map(|i| seats.get(i)).collect();
         listed.sort();
         assert_eq!(listed, vec![2, 3, 4]);
-        seats.apply(&FeedMessage::Snapshot(vec![change(9, SeatStatus::Available)]));
+        seats.apply(&FeedMessage::Snapshot(changes(&[(9, SeatStatus::Available)])));
         assert_eq!((seats.len(), seats.get(0)), (1, 9));
     }
 }

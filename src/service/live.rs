@@ -19,7 +19,7 @@ use tokio::sync::{Notify, broadcast};
 use super::ServiceError;
 use super::show_cache::{ShowCache, ShowView};
 use crate::domain::SeatStatus;
-use crate::domain::live::{SeatChange, ShowAvailability};
+use crate::domain::live::{SeatChange, SeatChanges, ShowAvailability};
 
 const CHANNEL: &str = "boxoffice_seats";
 /// Sessions ended (logged out, or their id cycled), one id per notification.
@@ -88,7 +88,7 @@ struct ShowChannel {
 
 /// What a new subscriber starts from, and where the changes after it arrive.
 pub struct SeatSubscription {
-    pub snapshot: Vec<SeatChange>,
+    pub snapshot: SeatChanges,
     pub changes: broadcast::Receiver<ChangesJson>,
 }
 
@@ -329,7 +329,7 @@ impl LiveFeed {
                         else {
                             continue;
                         };
-                        let changes: Vec<SeatChange> = seats
+                        let changes: SeatChanges = seats
                             .iter()
                             .filter(|(id, status)| channel.seats.get(id) != Some(status))
                             .map(|(&seat_id, &status)| SeatChange { seat_id, status })
@@ -382,11 +382,8 @@ fn payloads(shows: &[i64]) -> Vec<String> {
     payloads
 }
 
-fn as_changes(seats: &HashMap<i32, SeatStatus>) -> Vec<SeatChange> {
-    let mut changes: Vec<SeatChange> =
-        seats.iter().map(|(&seat_id, &status)| SeatChange { seat_id, status }).collect();
-    changes.sort_by_key(|c| c.seat_id);
-    changes
+fn as_changes(seats: &HashMap<i32, SeatStatus>) -> SeatChanges {
+    seats.iter().map(|(&seat_id, &status)| SeatChange { seat_id, status }).collect()
 }
 
 /// Each seat's state as customers read it (a lapsed hold is available).

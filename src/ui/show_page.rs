@@ -12,7 +12,7 @@ use super::seat_map::{SeatGrid, SeatLegend, statuses_of};
 use super::session::{login_url, use_session};
 use super::toast::use_toasts;
 use crate::api::bookings::{HoldSeats, get_show_page};
-use crate::domain::live::SeatChange;
+use crate::domain::live::SeatChanges;
 use crate::domain::show::format_price;
 use crate::domain::{SeatRequest, SeatStatus, ShowPage, ShowStatus};
 use crate::error::AppError;
@@ -80,7 +80,7 @@ fn SeatPicker(page: ShowPage) -> impl IntoView {
     // Others' holds and sales, live. A seat I had chosen that someone else took is dropped
     // from my selection, and I am told.
     use_server_events(format!("/shows/{show_id}/events"), &["snapshot", "seats"], move |_, data| {
-        let Ok(changes) = serde_json::from_str::<Vec<SeatChange>>(&data) else { return };
+        let Ok(changes) = serde_json::from_str::<SeatChanges>(&data) else { return };
         statuses.update(|s| s.extend(changes.iter().map(|c| (c.seat_id, c.status))));
         let lost: Vec<i32> = selected.with_untracked(|sel| {
             sel.iter()
