@@ -44,7 +44,7 @@ pub async fn hold_seats(
     };
     let booking = order_seats(&claims()?, &booking_rules()?, order).await.map_err(|e| reject(e.into()))?;
     if booking.status != BookingStatus::Failed {
-        live_feed()?.changed(show_id);
+        live_feed()?.seats_changed(show_id, &booking.seat_ids());
     }
     booking.succeeded().map_err(reject)
 }

@@ -97,6 +97,10 @@ pub struct Booking {
 }
 
 impl Booking {
+    pub fn seat_ids(&self) -> Vec<i32> {
+        self.seats.iter().map(|seat| seat.seat_id).collect()
+    }
+
     /// A failed booking as the error its caller should see; any other booking as it is.
     pub fn succeeded(self) -> Result<Self, AppError> {
         match self.failure {

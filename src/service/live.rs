@@ -8,7 +8,9 @@
 //! (`show_cache`) correct, and the same connection hears of ended sessions (see
 //! `server::sessions`).
 
-use std::collections::{HashMap, HashSet};
+mod announcement;
+
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,6 +18,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgListener, PgPoolOptions};
 use tokio::sync::{Notify, broadcast};
 
+use self::announcement::{Changed, ShowChanges};
 use super::ServiceError;
 use super::show_cache::{ShowCache, ShowView};
 use crate::domain::SeatStatus;
@@ -32,8 +35,6 @@ const RESYNC_INTERVAL: Duration = Duration::from_secs(5);
 const SUBSCRIBER_BACKLOG: usize = 256;
 /// Connections of the feed's own pool: one publishes while another re-reads seats.
 const OWN_CONNECTIONS: u32 = 2;
-/// NOTIFY payloads must stay under 8000 bytes.
-const MAX_PAYLOAD: usize = 7000;
 
 /// A cheap handle to this instance's feed.
 #[derive(Clone)]
@@ -48,8 +49,8 @@ struct Inner {
     /// seat updates must not wait in that queue: a stale map makes customers pick seats that
     /// are already sold, which makes the queue longer still.
     own: PgPool,
-    /// Shows changed here and not yet published.
-    pending: Mutex<HashSet<i64>>,
+    /// Seats changed here and not yet published.
+    pending: Mutex<ShowChanges>,
     wake: Notify,
     /// Shows announced (by any instance) and not yet re-read here.
     stale: Mutex<Stale>,
@@ -76,7 +77,7 @@ pub enum EndedSessions {
 /// here, so a slow read never builds a queue of reads: the feed's lag stays one read long.
 #[derive(Default)]
 struct Stale {
-    shows: HashSet<i64>,
+    shows: ShowChanges,
     /// Every subscribed show (after a reconnect, and periodically).
     all: bool,
 }
@@ -137,23 +138,32 @@ impl LiveFeed {
         feed
     }
 
-    /// Reports that seats of `show_id` changed (after the change committed).
+    /// Reports that possibly any seat of `show_id` changed (after the change committed).
     pub fn changed(&self, show_id: i64) {
+        self.report(show_id, None);
+    }
+
+    /// Reports that these seats of `show_id` changed (after the change committed).
+    pub fn seats_changed(&self, show_id: i64, seats: &[i32]) {
+        self.report(show_id, Some(seats));
+    }
+
+    fn report(&self, show_id: i64, seats: Option<&[i32]>) {
         // Here at once, so whoever made the change reads it back; elsewhere after the NOTIFY.
         self.inner.cache.invalidate(show_id);
-        self.inner.pending.lock().expect("feed lock").insert(show_id);
+        self.inner.pending.lock().expect("feed lock").add(show_id, seats);
         self.inner.wake.notify_one();
     }
 
     /// Reports that a booking's seats may have changed (confirmed, released or lapsed), whatever
     /// the outcome of the request that touched it.
     pub async fn booking_changed(&self, booking_id: i64) {
-        match sqlx::query_scalar::<_, i64>("SELECT show_id FROM bookings WHERE id = $1")
+        match sqlx::query_as::<_, (i64, Vec<i32>)>("SELECT show_id, seat_ids FROM bookings WHERE id = $1")
             .bind(booking_id)
             .fetch_optional(&self.inner.pool)
             .await
         {
-            Ok(Some(show_id)) => self.changed(show_id),
+            Ok(Some((show_id, seats))) => self.seats_changed(show_id, &seats),
             Ok(None) => {}
             Err(error) => {
                 tracing::warn!(%error, booking_id, "could not tell the feed; subscribers resync shortly")
@@ -210,8 +220,8 @@ impl LiveFeed {
         while !self.inner.pool.is_closed() {
             self.inner.wake.notified().await;
             tokio::time::sleep(BATCH_WINDOW).await;
-            let shows: Vec<i64> = self.inner.pending.lock().expect("feed lock").drain().collect();
-            for payload in payloads(&shows) {
+            let changes = std::mem::take(&mut *self.inner.pending.lock().expect("feed lock"));
+            for payload in changes.payloads() {
                 if let Err(error) = sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(CHANNEL)
                     .bind(&payload)
@@ -250,9 +260,7 @@ impl LiveFeed {
                             let _ = self.inner.ended_sessions.send(ended);
                         }
                         Ok(Some(notification)) => {
-                            let shows: Vec<i64> =
-                                notification.payload().split(',').filter_map(|id| id.parse().ok()).collect();
-                            self.mark_stale(Some(&shows));
+                            self.mark_stale(Some(ShowChanges::parse(notification.payload())));
                         }
                         // The connection dropped; the next try_recv reconnects, and notifications
                         // sent meanwhile are lost.
@@ -279,12 +287,12 @@ impl LiveFeed {
     }
 
     /// Drops the cached shows at once and has the re-reader catch up (None: every show).
-    fn mark_stale(&self, shows: Option<&[i64]>) {
+    fn mark_stale(&self, changes: Option<ShowChanges>) {
         let mut stale = self.inner.stale.lock().expect("feed lock");
-        match shows {
-            Some(shows) => {
-                shows.iter().for_each(|&show| self.inner.cache.invalidate(show));
-                stale.shows.extend(shows);
+        match changes {
+            Some(changes) => {
+                changes.show_ids().into_iter().for_each(|show| self.inner.cache.invalidate(show));
+                stale.shows.merge(changes);
             }
             None => {
                 self.inner.cache.invalidate_all();
@@ -299,7 +307,6 @@ impl LiveFeed {
         while !self.inner.pool.is_closed() {
             self.inner.stale_wake.notified().await;
             let Stale { shows, all } = std::mem::take(&mut *self.inner.stale.lock().expect("feed lock"));
-            let shows: Vec<i64> = shows.into_iter().collect();
             if all {
                 self.refresh(None).await;
             }
@@ -310,48 +317,60 @@ impl LiveFeed {
         }
     }
 
-    /// Re-reads `shows` (None: every subscribed show) and sends what changed.
-    async fn refresh(&self, shows: Option<&[i64]>) {
-        let watched: Vec<i64> = {
+    /// Re-reads what changed (None: every seat of every subscribed show) and sends the seats
+    /// whose state differs from what subscribers last got.
+    async fn refresh(&self, changes: Option<&ShowChanges>) {
+        // Watched shows only: whole, or the seats named.
+        let (whole, named): (Vec<i64>, Vec<(i64, i32)>) = {
             let mut open = self.inner.shows.lock().expect("feed lock");
             open.retain(|_, channel| channel.sender.receiver_count() > 0);
-            match shows {
-                Some(shows) => shows.iter().copied().filter(|id| open.contains_key(id)).collect(),
-                None => open.keys().copied().collect(),
+            match changes {
+                None => (open.keys().copied().collect(), vec![]),
+                Some(changes) => {
+                    let (mut whole, mut named) = (vec![], vec![]);
+                    for (show_id, changed) in changes.iter().filter(|(id, _)| open.contains_key(id)) {
+                        match changed {
+                            Changed::Any => whole.push(show_id),
+                            Changed::Seats(seats) => named.extend(seats.iter().map(|&seat| (show_id, seat))),
+                        }
+                    }
+                    (whole, named)
+                }
             }
         };
-        if !watched.is_empty() {
-            match load_seats(&self.inner.own, &watched).await {
-                Ok(mut fresh) => {
-                    let mut open = self.inner.shows.lock().expect("feed lock");
-                    for show_id in watched {
-                        let (Some(channel), Some(seats)) = (open.get_mut(&show_id), fresh.remove(&show_id))
-                        else {
-                            continue;
-                        };
-                        let changes: SeatChanges = seats
-                            .iter()
-                            .filter(|(id, status)| channel.seats.get(id) != Some(status))
-                            .map(|(&seat_id, &status)| SeatChange { seat_id, status })
-                            .collect();
-                        channel.seats = seats;
-                        if !changes.is_empty() {
-                            match serde_json::to_string(&changes) {
-                                Ok(json) => {
-                                    let _ = channel.sender.send(json.into());
-                                }
-                                Err(error) => tracing::error!(%error, "could not serialize seat changes"),
+        let fresh = async {
+            let mut fresh = load_seats(&self.inner.own, &whole).await?;
+            for (show_id, seats) in load_named_seats(&self.inner.own, &named).await? {
+                fresh.entry(show_id).or_default().extend(seats);
+            }
+            Ok::<_, ServiceError>(fresh)
+        };
+        match fresh.await {
+            Ok(fresh) => {
+                let mut open = self.inner.shows.lock().expect("feed lock");
+                for (show_id, seats) in fresh {
+                    let Some(channel) = open.get_mut(&show_id) else { continue };
+                    let changes: SeatChanges = seats
+                        .into_iter()
+                        .filter(|&(seat_id, status)| channel.seats.insert(seat_id, status) != Some(status))
+                        .map(|(seat_id, status)| SeatChange { seat_id, status })
+                        .collect();
+                    if !changes.is_empty() {
+                        match serde_json::to_string(&changes) {
+                            Ok(json) => {
+                                let _ = channel.sender.send(json.into());
                             }
+                            Err(error) => tracing::error!(%error, "could not serialize seat changes"),
                         }
                     }
                 }
-                Err(error) => tracing::warn!(error = %error, "seat feed could not re-read seats"),
             }
+            Err(error) => tracing::warn!(error = %error, "seat feed could not re-read seats"),
         }
-        if let Some(shows) = shows
+        if let Some(changes) = changes
             && self.inner.availability.receiver_count() > 0
         {
-            match load_availability(&self.inner.own, shows).await {
+            match load_availability(&self.inner.own, &changes.show_ids()).await {
                 Ok(counts) if !counts.is_empty() => {
                     let _ = self.inner.availability.send(Arc::new(counts));
                 }
@@ -360,26 +379,6 @@ impl LiveFeed {
             }
         }
     }
-}
-
-/// Show ids as comma-separated NOTIFY payloads, each small enough to send.
-fn payloads(shows: &[i64]) -> Vec<String> {
-    let mut payloads = vec![];
-    let mut current = String::new();
-    for id in shows {
-        let id = id.to_string();
-        if !current.is_empty() && current.len() + id.len() + 1 > MAX_PAYLOAD {
-            payloads.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push(',');
-        }
-        current.push_str(&id);
-    }
-    if !current.is_empty() {
-        payloads.push(current);
-    }
-    payloads
 }
 
 fn as_changes(seats: &HashMap<i32, SeatStatus>) -> SeatChanges {
@@ -391,6 +390,9 @@ async fn load_seats(
     pool: &PgPool,
     shows: &[i64],
 ) -> Result<HashMap<i64, HashMap<i32, SeatStatus>>, ServiceError> {
+    if shows.is_empty() {
+        return Ok(HashMap::new());
+    }
     let rows: Vec<(i64, i32, SeatStatus)> = sqlx::query_as(
         "SELECT show_id, seat_id,
                 CASE WHEN status = 'HELD' AND held_until < now() THEN 'AVAILABLE' ELSE status END
@@ -401,6 +403,32 @@ async fn load_seats(
     .await?;
     let mut by_show: HashMap<i64, HashMap<i32, SeatStatus>> =
         shows.iter().map(|&id| (id, HashMap::new())).collect();
+    for (show_id, seat_id, status) in rows {
+        by_show.entry(show_id).or_default().insert(seat_id, status);
+    }
+    Ok(by_show)
+}
+
+/// The state of each seat named, by show (a lapsed hold is available).
+async fn load_named_seats(
+    pool: &PgPool,
+    seats: &[(i64, i32)],
+) -> Result<HashMap<i64, HashMap<i32, SeatStatus>>, ServiceError> {
+    if seats.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (shows, seat_ids): (Vec<i64>, Vec<i32>) = seats.iter().copied().unzip();
+    let rows: Vec<(i64, i32, SeatStatus)> = sqlx::query_as(
+        "SELECT s.show_id, s.seat_id,
+                CASE WHEN s.status = 'HELD' AND s.held_until < now() THEN 'AVAILABLE' ELSE s.status END
+         FROM unnest($1::bigint[], $2::int[]) AS named(show_id, seat_id)
+         JOIN seats s ON s.show_id = named.show_id AND s.seat_id = named.seat_id",
+    )
+    .bind(shows)
+    .bind(seat_ids)
+    .fetch_all(pool)
+    .await?;
+    let mut by_show: HashMap<i64, HashMap<i32, SeatStatus>> = HashMap::new();
     for (show_id, seat_id, status) in rows {
         by_show.entry(show_id).or_default().insert(seat_id, status);
     }
@@ -419,19 +447,4 @@ async fn load_availability(pool: &PgPool, shows: &[i64]) -> Result<Vec<ShowAvail
         .into_iter()
         .map(|(show_id, available_seats)| ShowAvailability { show_id, available_seats })
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn payloads_stay_under_the_notify_limit() {
-        let shows: Vec<i64> = (1_000_000_000..1_000_002_000).collect();
-        let payloads = super::payloads(&shows);
-        assert!(payloads.len() > 1);
-        assert!(payloads.iter().all(|p| p.len() <= super::MAX_PAYLOAD));
-        let back: Vec<i64> =
-            payloads.iter().flat_map(|p| p.split(',')).map(|id| id.parse().unwrap()).collect();
-        assert_eq!(back, shows);
-        assert!(super::payloads(&[]).is_empty());
-    }
 }

@@ -178,7 +178,7 @@ impl SeatOrderRequest {
         };
         let booking = bookings::order_seats(&state.claims, &state.rules, order).await?;
         if booking.failure.is_none() {
-            state.feed.changed(self.show_id);
+            state.feed.seats_changed(self.show_id, &booking.seat_ids());
         }
         match booking.failure.clone() {
             Some(failure) => Err(ApiError::failed_booking(&booking, failure)),
