@@ -33,7 +33,12 @@ CREATE FUNCTION claim_seats(
     claimed bigint,
     taken text[],
     labels text[]
-) LANGUAGE plpgsql AS $$
+) LANGUAGE plpgsql
+-- One plan for every call. Left to choose, PostgreSQL re-plans this statement for each order
+-- (its estimate for the generic plan looks worse than the custom one), which made a batch of
+-- 128 orders take 134 ms instead of 39 (pgbench, 2 cores).
+SET plan_cache_mode = force_generic_plan
+AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY

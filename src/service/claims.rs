@@ -39,7 +39,7 @@ const MAX_BATCH: usize = 256;
 /// Batches in flight at once. Measured on 2 cores (flash sale, 1,000 customers): 1 in flight
 /// leaves the database idle while a batch travels (4,200 seats/s), 2 to 4 keep it busy
 /// (5,000 to 5,400 seats/s, 3 best), more only splits the crowd into smaller batches.
-const BATCHES_IN_FLIGHT: usize = 3;
+pub const BATCHES_IN_FLIGHT: usize = 3;
 /// How long a busy order waits before it goes again, and how often it may.
 const BUSY_PAUSE: Duration = Duration::from_millis(2);
 const BUSY_ATTEMPTS: u32 = 2_500;
