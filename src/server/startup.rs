@@ -1,5 +1,6 @@
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
@@ -33,12 +34,20 @@ const EXPIRY_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
 pub struct AppState {
-    pub leptos_options: LeptosOptions,
+    /// Shared, not copied: handlers and middleware clone the state on every request.
+    #[from_ref(skip)]
+    pub leptos_options: Arc<LeptosOptions>,
     pub pool: PgPool,
     pub rules: bookings::BookingRules,
     pub feed: LiveFeed,
     pub claims: Claims,
     pub rate_limits: RateLimits,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        (*state.leptos_options).clone()
+    }
 }
 
 /// The web app bound to its port, ready to serve. Tests build it on port 0 against their own
@@ -58,7 +67,7 @@ impl Application {
         let feed = LiveFeed::start(pool.clone());
         let sessions = sessions::layer(&pool, &feed, settings.secure_cookies);
         let state = AppState {
-            leptos_options: settings.leptos_options(),
+            leptos_options: Arc::new(settings.leptos_options()),
             rules: settings.booking_rules(),
             claims: Claims::start(pool.clone()),
             pool,
@@ -132,7 +141,7 @@ fn router(state: AppState) -> Router {
         .route("/api/v1/shows/{show_id}/events", get(events::seat_events))
         .route("/events/availability", get(events::availability_events))
         .leptos_routes_with_context(&state, routes, server_context.clone(), {
-            let options = state.leptos_options.clone();
+            let options = LeptosOptions::from_ref(&state);
             move || shell(options.clone())
         })
         .route_layer(axum::middleware::from_fn(rpc_errors::status_from_error))
@@ -170,7 +179,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(AppError::from);
             database.close().await;
-            println!("{} is an admin.", admin?.email);
+            println!(
+                "{} is an admin. If they are signed in, the role applies from their next log-in.",
+                admin?.email
+            );
             Ok(())
         }
         Command::Bench(args) => crate::bench::run(&args, &cli.settings).await,
