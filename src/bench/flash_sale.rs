@@ -265,7 +265,7 @@ async fn customer(sale: Arc<Sale>, session: Session) -> anyhow::Result<CustomerS
 /// left; none when the map shows nothing this customer does not know is gone.
 fn pick_two(free: &FreeSeats, gone: &HashSet<i32>, rng: &mut StdRng) -> Vec<i32> {
     let usable = |seat: i32| free.contains(seat) && !gone.contains(&seat);
-    let Some(first) = random_seat(free, rng, |seat| usable(seat)) else { return vec![] };
+    let Some(first) = random_seat(free, rng, usable) else { return vec![] };
     let second = [first + 1, first - 1]
         .into_iter()
         .find(|&seat| usable(seat))
@@ -288,42 +288,6 @@ fn random_seat(free: &FreeSeats, rng: &mut StdRng, fits: impl Fn(i32) -> bool) -
         let start = rng.random_range(0..free.len());
         (0..free.len()).map(|i| free.get((start + i) % free.len())).find(|&seat| fits(seat))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::bench::live::FeedMessage;
-    use crate::domain::SeatStatus;
-    use crate::domain::live::SeatChange;
-
-    fn free_seats(ids: &[i32]) -> FreeSeats {
-        let mut free = FreeSeats::default();
-        let seats =
-            ids.iter().map(|&seat_id| SeatChange { seat_id, status: SeatStatus::Available }).collect();
-        free.apply(&FeedMessage::Snapshot(seats));
-        free
-    }
-
-    #[test]
-    fn customers_pick_neighbours_when_they_can_and_never_a_seat_they_know_is_gone() {
-        let mut rng = StdRng::seed_from_u64(7);
-        let free = free_seats(&[10, 11]);
-        assert_eq!(pick_two(&free, &HashSet::new(), &mut rng), vec![10, 11]);
-        assert_eq!(pick_two(&free, &HashSet::from([11]), &mut rng), vec![10]);
-        assert!(pick_two(&free, &HashSet::from([10, 11]), &mut rng).is_empty());
-    }
-
-    #[test]
-    fn scattered_seats_are_picked_at_random_not_all_the_same() {
-        // Single free seats, no two side by side: the second seat is drawn too.
-        let free = free_seats(&(0..500).map(|i| i * 3).collect::<Vec<_>>());
-        let firsts_and_seconds: HashSet<Vec<i32>> =
-            (0..200).map(|seed| pick_two(&free, &HashSet::new(), &mut StdRng::seed_from_u64(seed))).collect();
-        assert!(firsts_and_seconds.len() > 190, "customers keep choosing the same seats");
-        let seconds: HashSet<i32> = firsts_and_seconds.iter().map(|pick| pick[1]).collect();
-        assert!(seconds.len() > 150, "the second seat is not drawn at random: {}", seconds.len());
-    }
 }
 
 /// Open seat maps measuring how late they see each sale.
@@ -481,4 +445,40 @@ async fn check_sold(
             && answered.len() == total
             && distinct_answers == total,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::live::FeedMessage;
+    use crate::domain::SeatStatus;
+    use crate::domain::live::SeatChange;
+
+    fn free_seats(ids: &[i32]) -> FreeSeats {
+        let mut free = FreeSeats::default();
+        let seats =
+            ids.iter().map(|&seat_id| SeatChange { seat_id, status: SeatStatus::Available }).collect();
+        free.apply(&FeedMessage::Snapshot(seats));
+        free
+    }
+
+    #[test]
+    fn customers_pick_neighbours_when_they_can_and_never_a_seat_they_know_is_gone() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let free = free_seats(&[10, 11]);
+        assert_eq!(pick_two(&free, &HashSet::new(), &mut rng), vec![10, 11]);
+        assert_eq!(pick_two(&free, &HashSet::from([11]), &mut rng), vec![10]);
+        assert!(pick_two(&free, &HashSet::from([10, 11]), &mut rng).is_empty());
+    }
+
+    #[test]
+    fn scattered_seats_are_picked_at_random_not_all_the_same() {
+        // Single free seats, no two side by side: the second seat is drawn too.
+        let free = free_seats(&(0..500).map(|i| i * 3).collect::<Vec<_>>());
+        let firsts_and_seconds: HashSet<Vec<i32>> =
+            (0..200).map(|seed| pick_two(&free, &HashSet::new(), &mut StdRng::seed_from_u64(seed))).collect();
+        assert!(firsts_and_seconds.len() > 190, "customers keep choosing the same seats");
+        let seconds: HashSet<i32> = firsts_and_seconds.iter().map(|pick| pick[1]).collect();
+        assert!(seconds.len() > 150, "the second seat is not drawn at random: {}", seconds.len());
+    }
 }

@@ -83,7 +83,9 @@ pub async fn delete_expired_continuously(pool: PgPool, every: Duration) {
 }
 
 /// The PostgreSQL store behind a per-instance cache. Reads come from memory after the first;
-/// writes go to both; a deletion is announced so that every instance drops its copy.
+/// writes go to both; a deletion is announced so that every instance drops its copy. A session's
+/// data changes only at log-in (under a new id) and log-out (deleted), which is why a copy can
+/// never be stale; a change to a live session's data would have to be announced as well.
 #[derive(Clone, Debug)]
 pub struct CachedStore {
     database: PostgresStore,
