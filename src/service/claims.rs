@@ -137,10 +137,13 @@ pub const CLAIM_SQL: &str = r#"
     event AS (
         INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids)
         SELECT b.show_id, b.id, NULL, b.status, b.seat_ids FROM booking b
+    ),
+    claimed_per_order AS (
+        SELECT c.n, count(*) AS seats FROM claimed c GROUP BY c.n
     )
     SELECT sh.status AS show_status, sh.selling, v.seats_found, v.busy,
            b.id, b.status, b.total_cents, b.hold_expires_at, b.created_at,
-           (SELECT count(*) FROM claimed c WHERE c.n = o.n) AS claimed,
+           coalesce(cl.seats, 0) AS claimed,
            seen.taken, seen.labels
     FROM orders o
     JOIN seen ON seen.n = o.n
@@ -148,6 +151,7 @@ pub const CLAIM_SQL: &str = r#"
     LEFT JOIN show sh ON sh.show_id = o.show_id
     LEFT JOIN stored st ON st.n = o.n
     LEFT JOIN booking b ON b.id = st.id
+    LEFT JOIN claimed_per_order cl ON cl.n = o.n
     ORDER BY o.n
     "#;
 
