@@ -13,7 +13,8 @@ step "Unit and integration tests"
 # The release profile shares compiled dependencies with the release build below. leptos reads
 # LEPTOS_OUTPUT_NAME at compile time and cargo-leptos sets it (output-name in Cargo.toml): set
 # the same here, or each step would rebuild the leptos crates the other one built.
-LEPTOS_OUTPUT_NAME=boxoffice cargo test --release --features ssr --tests
+# `bench` too: the load generator's own unit tests run here.
+LEPTOS_OUTPUT_NAME=boxoffice cargo test --release --features ssr,bench --tests
 
 step "Release build (server and WASM)"
 cargo leptos build --release

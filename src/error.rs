@@ -16,22 +16,32 @@ pub enum AppError {
     ShowNotFound,
     #[error("There is no such booking.")]
     BookingNotFound,
-    /// Someone else holds or bought these seats (labels such as "C7").
+    /// Someone else holds or bought these seats: by label ("C7") and by id, with the FAILED
+    /// booking that recorded the attempt (none while best-available is still choosing again).
     #[error("Sorry, {} just taken by someone else.", seats_phrase(seats))]
-    SeatsTaken { seats: Vec<String> },
+    SeatsTaken { seats: Vec<String>, seat_ids: Vec<i32>, booking_id: Option<i64> },
     #[error("Your hold on these seats ran out before it was confirmed. Please choose seats again.")]
     HoldExpired,
     #[error("There are not {requested} seats left together for this show ({available} available).")]
-    NotEnoughSeats { requested: u16, available: u32 },
+    NotEnoughSeats { requested: u16, available: u32, booking_id: Option<i64> },
     #[error("This show has already started, so its seats can no longer be booked or changed.")]
     ShowStarted,
     #[error("This show was cancelled.")]
     ShowCancelled,
     #[error("You can book at most {max} seats at a time.")]
     TooManySeats { max: u16 },
-    /// The booking is in a state where this action makes no sense (e.g. cancelling twice).
-    #[error("{0}")]
-    WrongBookingState(String),
+    /// Confirming or cancelling a booking that was cancelled already.
+    #[error("This booking is already cancelled.")]
+    AlreadyCancelled,
+    /// Confirming a booking that never got its seats.
+    #[error("This booking did not get its seats, so there is nothing to confirm.")]
+    NothingToConfirm,
+    /// Cancelling a booking that never got its seats.
+    #[error("This booking did not get its seats, so there is nothing to cancel.")]
+    NothingToCancel,
+    /// Editing a show whose seats have started to sell.
+    #[error("This show has bookings already, so its title and start time can no longer change.")]
+    ShowHasBookings,
     #[error("An account with this email already exists. Log in instead, or use another email.")]
     EmailTaken,
     #[error("That email and password do not match an account.")]
@@ -48,18 +58,6 @@ pub enum AppError {
     /// A state-changing request came from another site (cross-site request forgery).
     #[error("This request came from another website and was refused.")]
     CrossSiteRequest,
-    /// A request body over the size limit.
-    #[error("The request body is too large: send at most {limit_kib} KiB.")]
-    BodyTooLarge { limit_kib: usize },
-    /// A body that is not declared as JSON where JSON is expected.
-    #[error("Send the request body as JSON, with the header Content-Type: application/json.")]
-    NotJson,
-    /// An address under the API that names no endpoint.
-    #[error("There is no such address in the API. The list of endpoints is at /api/v1/openapi.json.")]
-    NoSuchEndpoint,
-    /// The address exists, but not for this HTTP method.
-    #[error("This address does not accept this HTTP method.")]
-    MethodNotAllowed,
     /// Something failed on the server; the detail is in the server log, not here.
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
@@ -73,34 +71,33 @@ impl AppError {
         Self::InvalidInput { field: field.into(), message: message.into() }
     }
 
+    /// The HTTP status this refusal answers with, wherever it is rendered (server functions,
+    /// pages, REST, event streams).
     pub fn status_code(&self) -> http::StatusCode {
         use http::StatusCode;
         match self {
-            AppError::InvalidInput { .. } => StatusCode::BAD_REQUEST,
+            AppError::InvalidInput { .. } | AppError::TooManySeats { .. } => StatusCode::BAD_REQUEST,
             AppError::ShowNotFound | AppError::BookingNotFound => StatusCode::NOT_FOUND,
             AppError::SeatsTaken { .. }
             | AppError::HoldExpired
             | AppError::NotEnoughSeats { .. }
             | AppError::ShowStarted
             | AppError::ShowCancelled
-            | AppError::WrongBookingState(_) => StatusCode::CONFLICT,
-            AppError::TooManySeats { .. } => StatusCode::BAD_REQUEST,
-            AppError::EmailTaken => StatusCode::CONFLICT,
+            | AppError::AlreadyCancelled
+            | AppError::NothingToConfirm
+            | AppError::NothingToCancel
+            | AppError::ShowHasBookings
+            | AppError::EmailTaken => StatusCode::CONFLICT,
             AppError::WrongCredentials | AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::CrossSiteRequest => StatusCode::FORBIDDEN,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::NoSuchEndpoint => StatusCode::NOT_FOUND,
-            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Unreachable => StatusCode::BAD_GATEWAY,
         }
     }
-}
 
-impl AppError {
-    /// A stable machine-readable name for the error, for API clients to branch on.
+    /// A stable machine-readable name for the error, for API clients to branch on. Refusals
+    /// about a booking's state share one code; the message says which.
     pub fn code(&self) -> &'static str {
         match self {
             AppError::InvalidInput { .. } => "invalid_input",
@@ -112,17 +109,16 @@ impl AppError {
             AppError::ShowStarted => "show_started",
             AppError::ShowCancelled => "show_cancelled",
             AppError::TooManySeats { .. } => "too_many_seats",
-            AppError::WrongBookingState(_) => "wrong_booking_state",
+            AppError::AlreadyCancelled | AppError::NothingToConfirm | AppError::NothingToCancel => {
+                "wrong_booking_state"
+            }
+            AppError::ShowHasBookings => "show_has_bookings",
             AppError::EmailTaken => "email_taken",
             AppError::WrongCredentials => "wrong_credentials",
             AppError::NotSignedIn => "not_signed_in",
             AppError::Forbidden => "forbidden",
             AppError::TooManyRequests { .. } => "rate_limited",
             AppError::CrossSiteRequest => "cross_site_request",
-            AppError::BodyTooLarge { .. } => "body_too_large",
-            AppError::NotJson => "not_json",
-            AppError::NoSuchEndpoint => "no_such_endpoint",
-            AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Internal => "internal",
             AppError::Unreachable => "unreachable",
         }
@@ -172,7 +168,8 @@ mod tests {
     #[test]
     fn taken_seats_are_named_in_plain_english() {
         let taken = |seats: &[&str]| {
-            AppError::SeatsTaken { seats: seats.iter().map(|s| s.to_string()).collect() }.to_string()
+            let seats = seats.iter().map(|s| s.to_string()).collect();
+            AppError::SeatsTaken { seats, seat_ids: vec![], booking_id: None }.to_string()
         };
         assert_eq!(taken(&["C7"]), "Sorry, seat C7 was just taken by someone else.");
         assert_eq!(taken(&["C7", "C8", "C9"]), "Sorry, seats C7, C8 and C9 were just taken by someone else.");
@@ -183,6 +180,6 @@ mod tests {
         for error in [AppError::HoldExpired, AppError::TooManyRequests { retry_after_seconds: 3 }] {
             assert!(error.code().chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}", error.code());
         }
-        assert_eq!(AppError::NotEnoughSeats { requested: 3, available: 1 }.code(), "not_enough_seats");
+        assert_eq!(AppError::NotEnoughSeats { requested: 3, available: 1, booking_id: None }.code(), "not_enough_seats");
     }
 }

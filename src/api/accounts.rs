@@ -1,3 +1,5 @@
+//! Accounts: register, log in and out, who is signed in.
+
 use leptos::prelude::*;
 
 use crate::domain::user::User;
@@ -7,27 +9,24 @@ use crate::error::AppError;
 #[server(prefix = "/rpc", endpoint = "register")]
 pub async fn register(email: String, name: String, password: String) -> Result<User, AppError> {
     use crate::domain::user::{Email, NewPassword, PersonName};
-    use crate::server::context::{pool, reject, sign_in};
+    use crate::server::context::{app_state, sign_in};
 
-    let email = Email::parse(&email).map_err(reject)?;
-    let name = PersonName::parse(&name).map_err(reject)?;
-    let password = NewPassword::parse(&password).map_err(reject)?;
-    let user = crate::service::users::register(&pool()?, &email, &name, &password)
-        .await
-        .map_err(|e| reject(e.into()))?;
+    let email = Email::parse(&email)?;
+    let name = PersonName::parse(&name)?;
+    let password = NewPassword::parse(&password)?;
+    let user = crate::service::users::register(&app_state()?.pool, &email, &name, &password).await?;
     sign_in(&user).await?;
     Ok(user)
 }
 
 #[server(prefix = "/rpc", endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<User, AppError> {
-    use crate::server::context::{pool, rate_limits, reject, sign_in};
+    use crate::server::context::{app_state, sign_in};
 
+    let state = app_state()?;
     // Per account, wherever the attempts come from (per IP is a middleware on the route).
-    rate_limits()?.check_login(&email).map_err(reject)?;
-    let user = crate::service::users::authenticate(&pool()?, &email, &password)
-        .await
-        .map_err(|e| reject(e.into()))?;
+    state.rate_limits.check_login(&email)?;
+    let user = crate::service::users::authenticate(&state.pool, &email, &password).await?;
     sign_in(&user).await?;
     Ok(user)
 }

@@ -1,17 +1,20 @@
+//! The show list for the browser.
+
 use leptos::prelude::*;
 
 use crate::domain::ShowSummary;
 use crate::error::AppError;
 
-/// Upcoming shows and trips on sale, optionally narrowed by a search text and a day.
+/// Shows and trips, soonest first, narrowed by a search text and a day; upcoming ones on sale
+/// unless `all` asks for past and cancelled ones too (the same filters as REST).
 #[server(prefix = "/rpc", endpoint = "list_shows")]
 pub async fn list_shows(
     search: String,
     #[server(default)] date: String,
+    #[server(default)] all: bool,
 ) -> Result<Vec<ShowSummary>, AppError> {
     use crate::domain::ShowSearch;
-    use crate::server::context::{pool, reject};
 
-    let search = ShowSearch::parse(&search).and_then(|s| s.on_date(&date)).map_err(reject)?;
-    crate::service::shows::list_upcoming(&pool()?, &search).await.map_err(|e| reject(e.into()))
+    let search = ShowSearch::parse(&search)?.on_date(&date)?.including_past(all);
+    Ok(crate::server::context::app_state()?.shows.list(&search).await?)
 }

@@ -51,7 +51,6 @@ impl BookingStatus {
 /// One seat on the seat map, with its status as a customer should read it (an expired hold
 /// reads as available).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Seat {
     pub seat_id: i32,
     pub row_label: String,
@@ -101,29 +100,55 @@ impl Booking {
         self.seats.iter().map(|seat| seat.seat_id).collect()
     }
 
-    /// A failed booking as the error its caller should see; any other booking as it is.
-    pub fn succeeded(self) -> Result<Self, AppError> {
-        match self.failure {
-            Some(failure) => Err(failure.into()),
-            None => Ok(self),
-        }
+    /// Whether its customer may cancel it now (a confirmed booking, or a hold that still
+    /// lasts, before the show starts). The seat pages offer the button by this rule and the
+    /// service refuses by it.
+    pub fn can_cancel(&self, show_starts_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        cancellation(self.status, self.hold_expires_at, show_starts_at, now).is_ok()
     }
 }
 
-/// Why a booking could not get its seats. Stored with the booking, so replaying the request
-/// gives the same answer.
+/// Why a booking in this state cannot be cancelled at `now`, or Ok when it can. A hold that
+/// ran out is EXPIRED (by the expiry worker), never CANCELLED.
+pub fn cancellation(
+    status: BookingStatus,
+    hold_expires_at: Option<DateTime<Utc>>,
+    show_starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let lapsed = hold_expires_at.is_none_or(|until| until <= now);
+    match status {
+        BookingStatus::Pending if lapsed => Err(AppError::HoldExpired),
+        BookingStatus::Expired => Err(AppError::HoldExpired),
+        BookingStatus::Cancelled => Err(AppError::AlreadyCancelled),
+        BookingStatus::Failed => Err(AppError::NothingToCancel),
+        BookingStatus::Pending | BookingStatus::Confirmed if show_starts_at <= now => Err(AppError::ShowStarted),
+        BookingStatus::Pending | BookingStatus::Confirmed => Ok(()),
+    }
+}
+
+/// Why a booking could not get its seats. Stored with the FAILED booking (as JSON that only
+/// the SQL function `booking_failure_json` builds), so replaying the request gives the same
+/// answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BookingFailure {
+    /// Labels of the seats that were taken, in seat-id order.
     SeatsTaken { seats: Vec<String> },
     NotEnoughSeats { requested: u16, available: u32 },
 }
 
-impl From<BookingFailure> for AppError {
-    fn from(failure: BookingFailure) -> Self {
-        match failure {
-            BookingFailure::SeatsTaken { seats } => AppError::SeatsTaken { seats },
+impl BookingFailure {
+    /// The refusal a customer sees for the FAILED booking `booking`, naming the taken seats by
+    /// id as well as by label.
+    pub fn refusal(self, booking: &Booking) -> AppError {
+        match self {
+            BookingFailure::SeatsTaken { seats } => AppError::SeatsTaken {
+                seat_ids: booking.seats.iter().filter(|s| seats.contains(&s.label)).map(|s| s.seat_id).collect(),
+                seats,
+                booking_id: Some(booking.id),
+            },
             BookingFailure::NotEnoughSeats { requested, available } => {
-                AppError::NotEnoughSeats { requested, available }
+                AppError::NotEnoughSeats { requested, available, booking_id: Some(booking.id) }
             }
         }
     }
@@ -228,11 +253,13 @@ pub struct ShowPage {
     pub show: ShowSummary,
     pub seat_map: SeatMap,
     pub max_seats_per_booking: u16,
+    /// The server's clock when this was read: whether the show still sells is decided by it.
+    pub now: DateTime<Utc>,
 }
 
 /// A booking with the show it is for, as its customer sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BookingView {
+pub struct BookingWithShow {
     pub booking: Booking,
     pub show: ShowSummary,
     /// The server's clock when this was read, so a countdown does not trust the browser's.

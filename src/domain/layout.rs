@@ -23,6 +23,26 @@ pub fn row_label(index: usize) -> String {
     }
 }
 
+/// "A" -> "B", "Z" -> "AA", "9" -> "10".
+pub fn next_row_label(last: Option<&str>) -> String {
+    let Some(last) = last.map(str::trim).filter(|l| !l.is_empty()) else { return "A".into() };
+    if let Ok(n) = last.parse::<u32>() {
+        return (n + 1).to_string();
+    }
+    let mut chars: Vec<u8> = last.to_ascii_uppercase().into_bytes();
+    for c in chars.iter_mut().rev() {
+        if *c == b'Z' {
+            *c = b'A';
+        } else if c.is_ascii_uppercase() {
+            *c += 1;
+            return String::from_utf8(chars).unwrap_or_default();
+        } else {
+            return format!("{last}1");
+        }
+    }
+    format!("A{}", String::from_utf8(chars).unwrap_or_default())
+}
+
 /// A price band, e.g. Premium at 350.00. `rank` 1 is the best.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -214,6 +234,28 @@ impl LayoutSpec {
         }
     }
 
+    /// The seeds' short form of a show: `total_seats` (1 to 2,000) in rows A, B, ... of ten,
+    /// one Standard category at `price_cents`.
+    pub fn rows_of_ten(total_seats: u32, price_cents: i64) -> Result<Self, AppError> {
+        const ROW: u32 = 10;
+        let most = MAX_ROWS as u32 * ROW;
+        if !(1..=most).contains(&total_seats) {
+            return Err(AppError::invalid("total_seats", format!("A show has 1 to {most} seats.")));
+        }
+        Ok(Self {
+            categories: vec![category("STD", "Standard", price_cents)],
+            rows: (0..total_seats.div_ceil(ROW))
+                .map(|i| RowSpec {
+                    label: row_label(i as usize),
+                    seats: (total_seats - i * ROW).min(ROW) as u16,
+                    category: "STD".into(),
+                    aisles_after: vec![],
+                })
+                .collect(),
+            blocked: vec![],
+        })
+    }
+
     /// A 2+2 coach of 10 rows; the front two rows are Premium (more legroom).
     pub fn bus_2_plus_2() -> Self {
         Self::coach(10, 4, vec![2], ("PREMIUM", "Premium", 1_500), ("STD", "Seat", 1_100))
@@ -300,6 +342,26 @@ fn parse_categories(specs: &[CategorySpec]) -> Result<Vec<SeatCategory>, AppErro
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_short_form_makes_rows_of_ten() {
+        let spec = LayoutSpec::rows_of_ten(25, 0).unwrap();
+        let rows: Vec<(String, u16)> = spec.rows.iter().map(|r| (r.label.clone(), r.seats)).collect();
+        assert_eq!(rows, vec![("A".into(), 10), ("B".into(), 10), ("C".into(), 5)]);
+        assert!(LayoutSpec::rows_of_ten(0, 0).is_err());
+        assert!(LayoutSpec::rows_of_ten(2001, 0).is_err());
+        assert_eq!(row_label(26), "AA");
+        assert_eq!(row_label(199), "GR");
+    }
+
+    #[test]
+    fn row_labels_continue_the_sequence() {
+        assert_eq!(next_row_label(None), "A");
+        assert_eq!(next_row_label(Some("B")), "C");
+        assert_eq!(next_row_label(Some("Z")), "AA");
+        assert_eq!(next_row_label(Some("AZ")), "BA");
+        assert_eq!(next_row_label(Some("9")), "10");
+    }
+
     use super::*;
 
     pub fn bus_2_plus_2(rows: usize) -> LayoutSpec {

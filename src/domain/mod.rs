@@ -11,10 +11,10 @@ pub mod show;
 pub mod user;
 
 pub use booking::{
-    BookedSeat, Booking, BookingFailure, BookingStatus, BookingView, IdempotencyKey, Seat, SeatMap,
+    BookedSeat, Booking, BookingFailure, BookingStatus, BookingWithShow, IdempotencyKey, Seat, SeatMap,
     SeatRequest, SeatStatus, ShowPage,
 };
 pub use layout::{Layout, LayoutSpec, SeatCategory};
 pub use new_show::{NewShow, NewShowSpec, ShowEdit};
-pub use sales::{ShowBooking, ShowDetail, ShowSales};
+pub use sales::{AdminShowDetail, ShowBooking, ShowSales};
 pub use show::{ShowKind, ShowSearch, ShowStatus, ShowSummary};

@@ -8,7 +8,6 @@ use super::show::{ShowKind, ShowStatus};
 
 /// One show on the admin dashboard. Seat counts add up to the seats the show has.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ShowSales {
     pub id: i64,
     pub kind: ShowKind,
@@ -55,7 +54,7 @@ pub struct ShowBooking {
 
 /// Everything the admin's page for one show needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ShowDetail {
+pub struct AdminShowDetail {
     pub sales: ShowSales,
     pub seat_map: SeatMap,
     pub bookings: Vec<ShowBooking>,

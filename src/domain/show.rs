@@ -33,9 +33,19 @@ pub enum ShowStatus {
     Cancelled,
 }
 
+/// Whether a show still sells seats at `now`: on sale and not started. This is the rule
+/// everywhere in Rust; statements use the SQL function `show_is_selling`, its one copy in SQL
+/// (an integration test checks that the two agree).
+pub fn selling(status: ShowStatus, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), AppError> {
+    match status {
+        ShowStatus::Cancelled => Err(AppError::ShowCancelled),
+        ShowStatus::OnSale if starts_at <= now => Err(AppError::ShowStarted),
+        ShowStatus::OnSale => Ok(()),
+    }
+}
+
 /// One line of the show list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ShowSummary {
     pub id: i64,
@@ -57,6 +67,11 @@ impl ShowSummary {
     /// Where it happens: the venue of a show, the route of a trip.
     pub fn place(&self) -> String {
         place(self.kind, &self.venue, &self.origin, &self.destination)
+    }
+
+    /// Why its seats cannot be bought at `now`, if they cannot (see [`selling`]).
+    pub fn selling(&self, now: DateTime<Utc>) -> Result<(), AppError> {
+        selling(self.status, self.starts_at, now)
     }
 
     /// Nothing left to buy (also when every seat that exists is blocked).
@@ -135,12 +150,14 @@ pub fn parse_price(field: &str, input: &str) -> Result<i64, AppError> {
         .ok_or_else(|| AppError::invalid(field, "A price can be at most 1,000,000.00."))
 }
 
-/// What a customer searches the show list for: a text (trimmed; empty means everything) and
-/// optionally a day (UTC, as every time on the site).
+/// What a customer searches the show list for: a text (trimmed; empty means everything),
+/// optionally a day (UTC, as every time on the site), and whether past and cancelled shows
+/// count too. Both doors take the same three filters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShowSearch {
     text: Option<String>,
     date: Option<chrono::NaiveDate>,
+    include_past: bool,
 }
 
 impl ShowSearch {
@@ -154,7 +171,7 @@ impl ShowSearch {
                 format!("Search text is too long: use at most {} characters.", Self::MAX_CHARS),
             ));
         }
-        Ok(Self { text: (!text.is_empty()).then(|| text.to_owned()), date: None })
+        Ok(Self { text: (!text.is_empty()).then(|| text.to_owned()), date: None, include_past: false })
     }
 
     /// Narrows the search to one day, given as a date field sends it ("2026-12-05"); empty
@@ -167,6 +184,15 @@ impl ShowSearch {
         let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
             .map_err(|_| AppError::invalid("date", "Give the date as year-month-day, e.g. 2026-12-05."))?;
         Ok(Self { date: Some(date), ..self })
+    }
+
+    /// Every show, past and cancelled ones too, not only those still selling.
+    pub fn including_past(self, include_past: bool) -> Self {
+        Self { include_past, ..self }
+    }
+
+    pub fn include_past(&self) -> bool {
+        self.include_past
     }
 
     pub fn text(&self) -> Option<&str> {

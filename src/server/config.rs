@@ -1,50 +1,13 @@
-//! The command line and every setting, each with its environment variable. `--help` lists them.
+//! Every setting of the server, each a command-line flag with its environment variable (the
+//! command line itself is `crate::cli`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::Args;
 use leptos::config::LeptosOptions;
 
 use crate::service::bookings::BookingRules;
-
-const AFTER_HELP: &str = "\
-Every option can also be set with the environment variable shown beside it.
-Logging is set with RUST_LOG (default: info), e.g. RUST_LOG=boxoffice=debug,tower_http=debug.
-`create-admin` takes its password from BOXOFFICE_ADMIN_PASSWORD when --password is not given.
-
-Without DATABASE_URL, Box Office runs its own PostgreSQL from the system's binaries, keeping
-its data in BOXOFFICE_DATA_DIR (default: ~/.local/share/boxoffice, or /var/lib/boxoffice as root).";
-
-#[derive(Debug, Parser)]
-#[command(name = "boxoffice", version, about = "Box Office: book numbered seats for shows and trips.", after_help = AFTER_HELP)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    #[command(flatten)]
-    pub settings: Settings,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
-pub enum Command {
-    /// Run the web server (the default).
-    Serve,
-    /// Apply database migrations and exit.
-    Migrate,
-    /// Create an admin account, or make an existing account an admin with this password.
-    CreateAdmin {
-        #[arg(long)]
-        email: String,
-        /// At least 10 characters.
-        #[arg(long, env = "BOXOFFICE_ADMIN_PASSWORD", hide_env_values = true)]
-        password: String,
-        #[arg(long, default_value = "Admin")]
-        name: String,
-    },
-    /// Load a Box Office deployment like a crowd of customers and report its speed
-    /// (see docs/PERFORMANCE.md).
-    Bench(crate::bench::BenchArgs),
-}
 
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -98,8 +61,8 @@ pub struct RateLimitSettings {
     #[arg(long, env = "BOXOFFICE_LOGIN_RATE_PER_MINUTE", default_value_t = 10, global = true)]
     pub login_per_minute: u32,
 
-    /// Hold, booking, confirm and cancel requests per second from one signed-in user through the
-    /// REST API. 0 = no limit.
+    /// Hold, booking, confirm and cancel requests per second from one signed-in user (the
+    /// browser and the REST API together). 0 = no limit.
     #[arg(long, env = "BOXOFFICE_BOOKING_RATE_PER_SECOND", default_value_t = 10, global = true)]
     pub booking_per_second: u32,
 }
@@ -111,7 +74,11 @@ impl RateLimitSettings {
 
 impl Settings {
     pub fn booking_rules(&self) -> BookingRules {
-        BookingRules { hold_seconds: self.hold_seconds, max_seats_per_booking: self.max_seats_per_booking }
+        BookingRules {
+            hold_seconds: self.hold_seconds,
+            max_seats_per_booking: self.max_seats_per_booking,
+            requests_per_second: self.rate_limits.booking_per_second,
+        }
     }
 
     /// Leptos's own options, built from ours rather than read from a file, so the server runs
@@ -138,49 +105,5 @@ impl Settings {
         dirs::data_dir()
             .map(|dir| dir.join("boxoffice"))
             .ok_or_else(|| anyhow::anyhow!("cannot tell this user's data directory: set BOXOFFICE_DATA_DIR"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn the_cli_definition_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn help_names_every_environment_variable() {
-        let help = Cli::command().render_long_help().to_string();
-        for var in [
-            "DATABASE_URL",
-            "BOXOFFICE_DATA_DIR",
-            "LEPTOS_SITE_ADDR",
-            "LEPTOS_SITE_ROOT",
-            "BOXOFFICE_DB_MAX_CONNECTIONS",
-            "BOXOFFICE_HOLD_SECONDS",
-            "BOXOFFICE_MAX_SEATS_PER_BOOKING",
-            "BOXOFFICE_ADMIN_PASSWORD",
-            "BOXOFFICE_SECURE_COOKIES",
-            "BOXOFFICE_AUTH_RATE_PER_MINUTE",
-            "BOXOFFICE_LOGIN_RATE_PER_MINUTE",
-            "BOXOFFICE_BOOKING_RATE_PER_SECOND",
-            "RUST_LOG",
-        ] {
-            assert!(help.contains(var), "--help does not mention {var}:\n{help}");
-        }
-    }
-
-    #[test]
-    fn no_subcommand_means_serve_and_migrate_parses() {
-        let cli = Cli::try_parse_from(["boxoffice"]).unwrap();
-        assert_eq!(cli.command, None);
-        let cli = Cli::try_parse_from(["boxoffice", "migrate"]).unwrap();
-        assert_eq!(cli.command, Some(Command::Migrate));
-        let cli = Cli::try_parse_from(["boxoffice", "create-admin", "--email", "a@b.co", "--password", "pw"])
-            .unwrap();
-        assert!(matches!(cli.command, Some(Command::CreateAdmin { ref email, .. }) if email == "a@b.co"));
     }
 }

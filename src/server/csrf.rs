@@ -5,10 +5,11 @@
 //! so they pass.
 
 use axum::extract::Request;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
+use super::error_response::{json_error, server_fn_error};
 use crate::error::AppError;
 
 pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
@@ -20,14 +21,12 @@ pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
         uri = %request.uri(),
         "refused a cross-site request"
     );
-    let error = AppError::CrossSiteRequest;
     // Server functions decode their own error type; everyone else reads the API's error shape.
-    let body = if request.uri().path().starts_with("/rpc/") {
-        serde_json::to_string(&error).unwrap_or_default()
+    if request.uri().path().starts_with("/rpc/") {
+        server_fn_error(&AppError::CrossSiteRequest)
     } else {
-        serde_json::json!({ "error": error.to_string(), "code": error.code() }).to_string()
-    };
-    (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+        json_error(&AppError::CrossSiteRequest)
+    }
 }
 
 fn is_safe(method: &Method) -> bool {

@@ -121,7 +121,7 @@ impl EmbeddedPostgres {
     /// Creates `database` unless it exists.
     pub async fn ensure_database(&self, database: &str) -> anyhow::Result<()> {
         let mut conn = PgConnection::connect_with(&self.connect_options("postgres")).await?;
-        crate::service::admin::create_database_if_missing(&mut conn, database).await?;
+        crate::service::databases::create_database_if_missing(&mut conn, database).await?;
         conn.close().await?;
         Ok(())
     }

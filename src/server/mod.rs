@@ -1,17 +1,18 @@
-//! Everything that runs only on the server, apart from SQL (that is `crate::service`).
+//! Server-only plumbing under the doors, apart from SQL (that is `crate::service`): settings,
+//! the app state, sessions, rate limits, error answers, the cross-site guard, health, the
+//! embedded PostgreSQL and logging. Nothing here imports the doors or the pages.
 
 pub mod config;
 pub mod context;
 pub mod csrf;
 pub mod database;
 pub mod embedded_pg;
-pub mod events;
+pub mod error_response;
 pub mod health;
 pub mod rate_limit;
 pub mod rpc_errors;
 pub mod sessions;
-pub mod startup;
+pub mod state;
 pub mod telemetry;
 
-pub use config::{Cli, Command, Settings};
-pub use startup::{Application, run};
+pub use config::Settings;

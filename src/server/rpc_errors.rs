@@ -1,6 +1,7 @@
-//! Server functions answer every error with status 500 unless their body sets another (see
-//! `context::reject`). Errors raised before the body runs, such as arguments that do not
-//! parse, would stay 500: this gives each such answer the status its `AppError` stands for.
+//! Server functions answer every error with status 500 (Leptos does not know our error type's
+//! statuses). This gives each such answer the status its `AppError` stands for, and
+//! `Retry-After` for a 429, so the browser's doors and REST agree on statuses and the bodies'
+//! raise sites never set one.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
@@ -8,6 +9,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
 
+use super::error_response::add_retry_after;
 use crate::error::AppError;
 
 /// Server-function error bodies are one small JSON value.
@@ -25,6 +27,7 @@ pub async fn status_from_error(request: Request, next: Next) -> Response {
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = error.status_code();
+        add_retry_after(&error, &mut parts.headers);
     }
     Response::from_parts(parts, Body::from(bytes))
 }

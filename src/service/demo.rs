@@ -56,7 +56,7 @@ pub async fn seed_if_empty(pool: &PgPool) -> Result<usize, ServiceError> {
     for spec in &demo {
         let show = NewShow::parse(spec, Utc::now()).map_err(|e: AppError| {
             tracing::error!(error = %e, "a demo show is invalid");
-            ServiceError::Rejected(AppError::Internal)
+            ServiceError::Refused(AppError::Internal)
         })?;
         shows::create(pool, &show).await?;
     }

@@ -8,21 +8,21 @@ use crate::error::AppError;
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("{0}")]
-    Rejected(AppError),
+    Refused(AppError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
 
 impl From<AppError> for ServiceError {
     fn from(error: AppError) -> Self {
-        ServiceError::Rejected(error)
+        ServiceError::Refused(error)
     }
 }
 
 impl From<ServiceError> for AppError {
     fn from(error: ServiceError) -> Self {
         match error {
-            ServiceError::Rejected(e) => e,
+            ServiceError::Refused(e) => e,
             ServiceError::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 AppError::Internal

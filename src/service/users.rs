@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use tokio::sync::Semaphore;
 
 use super::ServiceError;
-use crate::domain::user::{Email, NewPassword, PersonName, User};
+use crate::domain::user::{Email, NewPassword, PersonName, Role, User};
 use crate::error::AppError;
 
 /// An argon2id PHC string. Server-only and deliberately neither `Serialize` nor `Debug`-printed,
@@ -25,7 +25,7 @@ impl std::fmt::Debug for PasswordHash {
 
 /// Hashes run at once, at most one per CPU. Each argon2 hash holds 19 MiB while it runs: a crowd
 /// signing up or logging in together must queue here rather than start a blocking thread and a
-/// 19 MiB buffer each (measured: 100 concurrent sign-ups took the server from 20 MB to 2 GB).
+/// 19 MiB buffer each (docs/PERFORMANCE.md says what that did to memory).
 static HASHING: LazyLock<Semaphore> =
     LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())));
 
@@ -73,7 +73,29 @@ fn dummy_hash() -> String {
 
 fn internal(what: &str, error: impl std::fmt::Display) -> ServiceError {
     tracing::error!(%error, "{what}");
-    ServiceError::Rejected(AppError::Internal)
+    ServiceError::Refused(AppError::Internal)
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    name: String,
+    role: Role,
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        Self { id: row.id, email: row.email, name: row.name, role: row.role }
+    }
+}
+
+/// An account with its password hash (None for an account that cannot log in).
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: Option<String>,
 }
 
 /// Creates a customer account. A taken email is refused by the database's unique index.
@@ -85,7 +107,7 @@ pub async fn register(
     password: &NewPassword,
 ) -> Result<User, ServiceError> {
     let password_hash = hash(password).await?;
-    let inserted = sqlx::query_as::<_, User>(
+    let inserted = sqlx::query_as::<_, UserRow>(
         "INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3)
          RETURNING id, email, name, role",
     )
@@ -95,7 +117,7 @@ pub async fn register(
     .fetch_one(pool)
     .await;
     match inserted {
-        Ok(user) => Ok(user),
+        Ok(user) => Ok(user.into()),
         Err(sqlx::Error::Database(e)) if e.constraint() == Some("users_email_unique") => {
             Err(AppError::EmailTaken.into())
         }
@@ -107,16 +129,16 @@ pub async fn register(
 /// answer, after the same work.
 #[tracing::instrument(skip(pool, password))]
 pub async fn authenticate(pool: &PgPool, email: &str, password: &str) -> Result<User, ServiceError> {
-    let row: Option<(i64, String, String, crate::domain::user::Role, Option<String>)> = sqlx::query_as(
+    let row: Option<AccountRow> = sqlx::query_as(
         "SELECT id, email, name, role, password_hash FROM users WHERE lower(email) = lower($1)",
     )
     .bind(email.trim())
     .fetch_optional(pool)
     .await?;
-    let stored_hash = row.as_ref().and_then(|r| r.4.clone()).unwrap_or_else(dummy_hash);
+    let stored_hash = row.as_ref().and_then(|r| r.password_hash.clone()).unwrap_or_else(dummy_hash);
     let matches = verify(password, stored_hash).await?;
     match row {
-        Some((id, email, name, role, Some(_))) if matches => Ok(User { id, email, name, role }),
+        Some(AccountRow { user, password_hash: Some(_) }) if matches => Ok(user.into()),
         _ => Err(AppError::WrongCredentials.into()),
     }
 }
@@ -130,7 +152,7 @@ pub async fn create_or_promote_admin(
     password: &NewPassword,
 ) -> Result<User, ServiceError> {
     let password_hash = hash(password).await?;
-    Ok(sqlx::query_as::<_, User>(
+    Ok(sqlx::query_as::<_, UserRow>(
         "INSERT INTO users (email, name, role, password_hash) VALUES ($1, $2, 'ADMIN', $3)
          ON CONFLICT ((lower(email))) DO UPDATE SET role = 'ADMIN', password_hash = EXCLUDED.password_hash
          RETURNING id, email, name, role",
@@ -139,7 +161,8 @@ pub async fn create_or_promote_admin(
     .bind(name.as_str())
     .bind(&password_hash.0)
     .fetch_one(pool)
-    .await?)
+    .await?
+    .into())
 }
 
 /// True when some admin account exists.

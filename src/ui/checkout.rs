@@ -6,10 +6,10 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use super::live::now_millis;
+use super::browser::now_millis;
 use crate::api::bookings::{CancelBooking, ConfirmBooking, get_booking};
 use crate::domain::show::format_price;
-use crate::domain::{BookingStatus, BookingView};
+use crate::domain::{BookingStatus, BookingWithShow};
 use crate::error::AppError;
 use crate::ui::error::ErrorNotice;
 
@@ -19,7 +19,7 @@ fn booking_id_param() -> Memo<Option<i64>> {
 }
 
 /// The booking named in the URL, for the checkout and confirmation pages.
-pub fn booking_resource() -> Resource<Result<BookingView, AppError>> {
+pub fn booking_resource() -> Resource<Result<BookingWithShow, AppError>> {
     let id = booking_id_param();
     Resource::new(
         move || id.get(),
@@ -58,8 +58,8 @@ fn countdown(millis: f64) -> String {
 }
 
 #[component]
-fn Checkout(view: BookingView) -> impl IntoView {
-    let BookingView { booking, show, now } = view;
+fn Checkout(view: BookingWithShow) -> impl IntoView {
+    let BookingWithShow { booking, show, now } = view;
     let booking_id = booking.id;
     let show_id = show.id;
     // The deadline on this browser's clock, from the server's own view of the time left.

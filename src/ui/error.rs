@@ -8,8 +8,21 @@ use crate::error::AppError;
 /// What an error boundary shows instead of a page that failed. The messages come from
 /// `AppError`, which is written for people; server detail stays in the server log. A guest
 /// who reached a page that needs an account is sent to log in and brought back afterwards.
+/// Rendered on the server, the page answers with the error's status (404, 403, ...).
 #[component]
 pub fn ErrorNotice(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        let status = errors
+            .read_untracked()
+            .iter()
+            .filter_map(|(_, error)| error.downcast_ref::<AppError>())
+            .find(|error| !matches!(error, AppError::NotSignedIn))
+            .map(AppError::status_code);
+        if let Some(status) = status {
+            response.set_status(status);
+        }
+    }
     let needs_login = {
         let errors = errors.clone();
         move || {

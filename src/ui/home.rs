@@ -21,7 +21,7 @@ pub fn HomePage() -> impl IntoView {
     let query = use_query_map();
     let search = Memo::new(move |_| query.read().get("q").unwrap_or_default());
     let date = Memo::new(move |_| query.read().get("date").unwrap_or_default());
-    let shows = Resource::new(move || (search.get(), date.get()), |(search, date)| list_shows(search, date));
+    let shows = Resource::new(move || (search.get(), date.get()), |(search, date)| list_shows(search, date, false));
 
     // What is typed lives in its own signal: the URL follows it (not the other way round), so
     // a slow navigation can never overwrite a newer keystroke.

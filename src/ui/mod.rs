@@ -6,6 +6,7 @@ pub mod checkout;
 pub mod error;
 pub mod home;
 pub mod layout;
+pub mod browser;
 pub mod live;
 pub mod my_bookings;
 pub mod not_found;

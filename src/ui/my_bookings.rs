@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use super::checkout::booking_resource;
 use crate::api::bookings::{CancelBooking, my_bookings};
 use crate::domain::show::format_price;
-use crate::domain::{BookingStatus, BookingView};
+use crate::domain::{BookingStatus, BookingWithShow};
 use crate::error::AppError;
 use crate::ui::error::ErrorNotice;
 
@@ -49,8 +49,8 @@ pub fn MyBookingsPage() -> impl IntoView {
 }
 
 #[component]
-fn BookingList(list: Vec<BookingView>, cancel: ServerAction<CancelBooking>) -> impl IntoView {
-    let list: Vec<BookingView> =
+fn BookingList(list: Vec<BookingWithShow>, cancel: ServerAction<CancelBooking>) -> impl IntoView {
+    let list: Vec<BookingWithShow> =
         list.into_iter().filter(|v| v.booking.status != BookingStatus::Failed).collect();
     if list.is_empty() {
         return view! {
@@ -64,10 +64,11 @@ fn BookingList(list: Vec<BookingView>, cancel: ServerAction<CancelBooking>) -> i
         <ul class="space-y-3" data-testid="my-bookings">
             {list
                 .into_iter()
-                .map(|BookingView { booking, show, now }| {
+                .map(|BookingWithShow { booking, show, now }| {
                     let id = booking.id;
                     let seats = booking.seats.iter().map(|s| s.label.clone()).collect::<Vec<_>>().join(", ");
-                    let cancellable = booking.status == BookingStatus::Confirmed && show.starts_at > now;
+                    // The service's own rule, so the button shows exactly when cancelling works.
+                    let cancellable = booking.can_cancel(show.starts_at, now);
                     let holding = booking.status == BookingStatus::Pending;
                     let ask = move |_| {
                         let sure = window()
@@ -116,7 +117,7 @@ pub fn BookingPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             <ErrorBoundary fallback=|errors| view! { <ErrorNotice errors/> }>
                 {move || Suspend::new(async move {
-                    let BookingView { booking, show, .. } = booking.await?;
+                    let BookingWithShow { booking, show, .. } = booking.await?;
                     let seats = booking.seats.iter().map(|s| s.label.clone()).collect::<Vec<_>>().join(", ");
                     let confirmed = booking.status == BookingStatus::Confirmed;
                     Ok::<_, AppError>(view! {

@@ -7,14 +7,15 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
-use super::live::{checkout_key, use_server_events};
+use super::browser::checkout_key;
+use super::live::use_server_events;
 use super::seat_map::{SeatGrid, SeatLegend, statuses_of};
 use super::session::{login_url, use_session};
 use super::toast::use_toasts;
 use crate::api::bookings::{HoldSeats, get_show_page};
 use crate::domain::live::SeatChanges;
 use crate::domain::show::format_price;
-use crate::domain::{SeatRequest, SeatStatus, ShowPage, ShowStatus};
+use crate::domain::{SeatRequest, SeatStatus, ShowPage};
 use crate::error::AppError;
 use crate::ui::error::ErrorNotice;
 
@@ -45,7 +46,7 @@ pub fn ShowPageView() -> impl IntoView {
 
 #[component]
 fn SeatPicker(page: ShowPage) -> impl IntoView {
-    let ShowPage { show, seat_map, max_seats_per_booking } = page;
+    let ShowPage { show, seat_map, max_seats_per_booking, now } = page;
     let show_id = show.id;
     let max = usize::from(max_seats_per_booking);
     let session = use_session();
@@ -96,7 +97,7 @@ fn SeatPicker(page: ShowPage) -> impl IntoView {
             });
             let names: Vec<String> =
                 labels.with_value(|l| lost.iter().filter_map(|id| l.get(id).cloned()).collect());
-            toasts.show(AppError::SeatsTaken { seats: names }.to_string());
+            toasts.show(AppError::SeatsTaken { seats: names, seat_ids: lost, booking_id: None }.to_string());
         }
     });
 
@@ -143,22 +144,21 @@ fn SeatPicker(page: ShowPage) -> impl IntoView {
         }
         match result {
             Ok(booking) => navigate(&format!("/checkout/{}", booking.id), Default::default()),
-            Err(AppError::SeatsTaken { seats }) => {
+            Err(taken @ AppError::SeatsTaken { .. }) => {
                 // Mark the lost seats taken at once (the feed confirms shortly) and keep the rest.
-                let taken: Vec<i32> = labels.with_value(|l| {
-                    l.iter().filter(|(_, label)| seats.contains(label)).map(|(id, _)| *id).collect()
-                });
-                statuses.update(|s| {
-                    taken.iter().for_each(|id| {
-                        s.insert(*id, SeatStatus::Held);
-                    })
-                });
-                selected.update(|sel| {
-                    taken.iter().for_each(|id| {
-                        sel.remove(id);
-                    })
-                });
-                toasts.show(AppError::SeatsTaken { seats }.to_string());
+                if let AppError::SeatsTaken { seat_ids, .. } = &taken {
+                    statuses.update(|s| {
+                        seat_ids.iter().for_each(|id| {
+                            s.insert(*id, SeatStatus::Held);
+                        })
+                    });
+                    selected.update(|sel| {
+                        seat_ids.iter().for_each(|id| {
+                            sel.remove(id);
+                        })
+                    });
+                }
+                toasts.show(taken.to_string());
             }
             Err(error) => toasts.show(error.to_string()),
         }
@@ -166,7 +166,9 @@ fn SeatPicker(page: ShowPage) -> impl IntoView {
 
     let best_count = RwSignal::new(2usize.min(max));
     let best_category = RwSignal::new(String::new());
-    let selling = show.status == ShowStatus::OnSale;
+    // By the server's clock when the page was read, so server and browser render alike.
+    let not_selling = show.selling(now).err().map(|refusal| refusal.to_string());
+    let selling = not_selling.is_none();
     let categories = seat_map.categories.clone();
     let title = show.title.clone();
 
@@ -178,7 +180,7 @@ fn SeatPicker(page: ShowPage) -> impl IntoView {
                 <p class="mt-1 text-xs font-semibold uppercase tracking-wide text-indigo-700">{show.kind.label()}</p>
                 <h1 class="text-3xl font-bold tracking-tight">{show.title.clone()}</h1>
                 <p class="text-slate-600">{show.place()} " · " <time datetime=show.starts_at.to_rfc3339()>{show.starts_at_display()}</time></p>
-                {(!selling).then(|| view! { <p role="alert" class="mt-2 rounded-md bg-red-50 p-3 text-red-900">"This show was cancelled."</p> })}
+                {not_selling.map(|message| view! { <p role="alert" class="mt-2 rounded-md bg-red-50 p-3 text-red-900">{message}</p> })}
             </div>
             <SeatLegend categories=seat_map.categories.clone()/>
             <div class="rounded-lg bg-white p-3 shadow-sm ring-1 ring-slate-200">

@@ -17,7 +17,7 @@ use crate::domain::user::{Email, NewPassword, PersonName, Role, User};
 use crate::error::AppError;
 use crate::server::rate_limit::{RateLimits, client_ip};
 use crate::server::sessions;
-use crate::server::startup::AppState;
+use crate::server::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

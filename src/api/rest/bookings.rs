@@ -1,24 +1,23 @@
-//! Holds and bookings over REST. The service decides everything; this maps JSON in and out.
+//! Holds and bookings over REST. The booking service decides everything (limits, who may read
+//! what, the live feed); this maps JSON in and out.
 
 use axum::Json;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
 use utoipa::{IntoResponses, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::SignedIn;
 use super::error::{ApiError, ApiJson, ApiPath, BadRequest, ErrorBody, Guest, RateLimited};
-use crate::domain::user::{Role, User};
+use crate::domain::user::User;
 use crate::domain::{Booking, BookingStatus, IdempotencyKey, SeatRequest};
 use crate::error::AppError;
-use crate::server::startup::AppState;
-use crate::service::bookings::{self, BookingRules, Commitment, SeatOrder};
-use crate::service::live::LiveFeed;
+use crate::server::state::AppState;
+use crate::service::Bookings;
+use crate::service::bookings::Commitment;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,20 +27,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_booking))
         .routes(routes!(list_bookings))
         .routes(routes!(get_booking))
-}
-
-/// A signed-in user asking to hold, book, confirm or cancel: counted against the user's
-/// booking rate limit before anything else is read.
-pub struct Booker(pub User);
-
-impl FromRequestParts<AppState> for Booker {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let SignedIn(user) = SignedIn::from_request_parts(parts, state).await?;
-        state.rate_limits.check_booking(user.id)?;
-        Ok(Self(user))
-    }
 }
 
 /// Which seats: `seat_ids`, or `seat_count` (best available, optionally in one `category`).
@@ -61,8 +46,8 @@ pub struct SeatOrderBody {
 }
 
 impl SeatOrderBody {
-    fn into_request(self, rules: &BookingRules) -> Result<SeatRequest, AppError> {
-        let too_many = || AppError::TooManySeats { max: rules.max_seats_per_booking };
+    fn into_request(self, max_seats_per_booking: u16) -> Result<SeatRequest, AppError> {
+        let too_many = || AppError::TooManySeats { max: max_seats_per_booking };
         match (self.seat_ids, self.seat_count) {
             (Some(ids), None) => {
                 if self.category.is_some() {
@@ -99,12 +84,12 @@ impl SeatOrderBody {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct BookingView {
+pub struct ApiBooking {
     pub id: i64,
     pub show_id: i64,
     pub user_id: i64,
     pub status: BookingStatus,
-    pub seats: Vec<BookedSeatView>,
+    pub seats: Vec<ApiBookedSeat>,
     /// Until when the seats are held (PENDING only).
     pub hold_expires_at: Option<DateTime<Utc>>,
     pub total_cents: i64,
@@ -112,19 +97,19 @@ pub struct BookingView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct BookedSeatView {
+pub struct ApiBookedSeat {
     pub id: i32,
     pub label: String,
 }
 
-impl From<Booking> for BookingView {
+impl From<Booking> for ApiBooking {
     fn from(b: Booking) -> Self {
         Self {
             id: b.id,
             show_id: b.show_id,
             user_id: b.user_id,
             status: b.status,
-            seats: b.seats.into_iter().map(|s| BookedSeatView { id: s.seat_id, label: s.label }).collect(),
+            seats: b.seats.into_iter().map(|s| ApiBookedSeat { id: s.seat_id, label: s.label }).collect(),
             hold_expires_at: b.hold_expires_at,
             total_cents: b.total_cents,
             created_at: b.created_at,
@@ -141,7 +126,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, AppErr
 }
 
 /// A request for seats of a show, read in the order that gives the most useful refusal:
-/// who (401, 429), which show (400), the idempotency key, then the body.
+/// who (401), which show (400), the idempotency key, then the body.
 pub struct SeatOrderRequest {
     user: User,
     show_id: i64,
@@ -154,7 +139,7 @@ impl FromRequest<AppState> for SeatOrderRequest {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let (mut parts, body) = request.into_parts();
-        let Booker(user) = Booker::from_request_parts(&mut parts, state).await?;
+        let SignedIn(user) = SignedIn::from_request_parts(&mut parts, state).await?;
         let ApiPath(show_id) = ApiPath::<i64>::from_request_parts(&mut parts, state).await?;
         let key = idempotency_key(&parts.headers)?;
         let ApiJson(body) = ApiJson::from_request(Request::from_parts(parts, body), state).await?;
@@ -163,27 +148,15 @@ impl FromRequest<AppState> for SeatOrderRequest {
 }
 
 impl SeatOrderRequest {
-    /// Holds or books the seats; a booking that did not get them is the error it records.
-    async fn place(
-        self,
-        state: &AppState,
-        commitment: Commitment,
-    ) -> Result<(StatusCode, Json<BookingView>), ApiError> {
-        let order = SeatOrder {
-            show_id: self.show_id,
-            user_id: self.user.id,
-            seats: self.body.into_request(&state.rules)?,
-            commitment,
-            idempotency_key: self.key,
+    /// Holds or books the seats through the booking service.
+    async fn place(self, state: &AppState, commitment: Commitment) -> Result<(StatusCode, Json<ApiBooking>), ApiError> {
+        let bookings = &state.bookings;
+        let seats = self.body.into_request(bookings.rules().max_seats_per_booking)?;
+        let booking = match commitment {
+            Commitment::Hold => bookings.hold(&self.user, self.show_id, seats, self.key).await?,
+            Commitment::BookNow => bookings.book_now(&self.user, self.show_id, seats, self.key).await?,
         };
-        let booking = bookings::order_seats(&state.claims, &state.rules, order).await?;
-        if booking.failure.is_none() {
-            state.feed.seats_changed(self.show_id, &booking.seat_ids());
-        }
-        match booking.failure.clone() {
-            Some(failure) => Err(ApiError::failed_booking(&booking, failure)),
-            None => Ok((StatusCode::CREATED, Json(booking.into()))),
-        }
+        Ok((StatusCode::CREATED, Json(booking.into())))
     }
 }
 
@@ -205,12 +178,12 @@ enum SeatOrderRefused {
     params(("id" = i64, Path, description = "Show id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1 to 200 visible ASCII characters")),
     security(("session" = [])),
-    responses((status = 201, description = "The seats are held: status PENDING", body = BookingView),
+    responses((status = 201, description = "The seats are held: status PENDING", body = ApiBooking),
         SeatOrderRefused, BadRequest, Guest, RateLimited))]
 async fn create_hold(
     State(state): State<AppState>,
     request: SeatOrderRequest,
-) -> Result<(StatusCode, Json<BookingView>), ApiError> {
+) -> Result<(StatusCode, Json<ApiBooking>), ApiError> {
     request.place(&state, Commitment::Hold).await
 }
 
@@ -219,79 +192,68 @@ async fn create_hold(
     params(("id" = i64, Path, description = "Show id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1 to 200 visible ASCII characters")),
     security(("session" = [])),
-    responses((status = 201, description = "The seats are booked: status CONFIRMED", body = BookingView),
+    responses((status = 201, description = "The seats are booked: status CONFIRMED", body = ApiBooking),
         SeatOrderRefused, BadRequest, Guest, RateLimited))]
 async fn create_booking(
     State(state): State<AppState>,
     request: SeatOrderRequest,
-) -> Result<(StatusCode, Json<BookingView>), ApiError> {
+) -> Result<(StatusCode, Json<ApiBooking>), ApiError> {
     request.place(&state, Commitment::BookNow).await
 }
 
 /// Confirms a hold while it lasts.
 #[utoipa::path(post, path = "/bookings/{id}/confirm", tag = "bookings",
     params(("id" = i64, Path, description = "Booking id")), security(("session" = [])),
-    responses((status = 200, description = "Booked: status CONFIRMED", body = BookingView),
+    responses((status = 200, description = "Booked: status CONFIRMED", body = ApiBooking),
         (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 404, description = "No such booking of yours", body = ErrorBody),
         (status = 409, description = "`hold_expired` (status EXPIRED), `show_started`, or the booking was cancelled or failed", body = ErrorBody),
         Guest, RateLimited))]
 async fn confirm_booking(
-    Booker(user): Booker,
-    State(pool): State<PgPool>,
-    State(feed): State<LiveFeed>,
+    SignedIn(user): SignedIn,
+    State(bookings): State<Bookings>,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<BookingView>, ApiError> {
-    let confirmed = bookings::confirm(&pool, id, user.id).await;
-    // A late confirm releases the seats, so the feed hears of both outcomes.
-    feed.booking_changed(id).await;
-    Ok(Json(confirmed?.into()))
+) -> Result<Json<ApiBooking>, ApiError> {
+    Ok(Json(bookings.confirm(&user, id).await?.into()))
 }
 
 /// Cancels a held or confirmed booking before the show starts; its seats go back on sale.
 #[utoipa::path(post, path = "/bookings/{id}/cancel", tag = "bookings",
     params(("id" = i64, Path, description = "Booking id")), security(("session" = [])),
-    responses((status = 200, description = "Cancelled: status CANCELLED", body = BookingView),
+    responses((status = 200, description = "Cancelled: status CANCELLED", body = ApiBooking),
         (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 404, description = "No such booking of yours", body = ErrorBody),
         (status = 409, description = "Already cancelled, expired, failed, or the show started", body = ErrorBody),
         Guest, RateLimited))]
 async fn cancel_booking(
-    Booker(user): Booker,
-    State(pool): State<PgPool>,
-    State(feed): State<LiveFeed>,
+    SignedIn(user): SignedIn,
+    State(bookings): State<Bookings>,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<BookingView>, ApiError> {
-    let cancelled = bookings::cancel(&pool, id, user.id).await;
-    feed.booking_changed(id).await;
-    Ok(Json(cancelled?.into()))
+) -> Result<Json<ApiBooking>, ApiError> {
+    Ok(Json(bookings.cancel(&user, id).await?.into()))
 }
 
 /// Your bookings, newest first (at most 200).
 #[utoipa::path(get, path = "/bookings", tag = "bookings", security(("session" = [])),
-    responses((status = 200, description = "Your bookings", body = Vec<BookingView>), Guest))]
+    responses((status = 200, description = "Your bookings", body = Vec<ApiBooking>), Guest))]
 async fn list_bookings(
     SignedIn(user): SignedIn,
-    State(pool): State<PgPool>,
-) -> Result<Json<Vec<BookingView>>, ApiError> {
-    let list = bookings::list_for_user(&pool, user.id).await?;
-    Ok(Json(list.into_iter().map(BookingView::from).collect()))
+    State(bookings): State<Bookings>,
+) -> Result<Json<Vec<ApiBooking>>, ApiError> {
+    let list = bookings.list(&user).await?;
+    Ok(Json(list.into_iter().map(ApiBooking::from).collect()))
 }
 
 /// One of your bookings; admins may read anyone's. Someone else's booking is 404.
 #[utoipa::path(get, path = "/bookings/{id}", tag = "bookings",
     params(("id" = i64, Path, description = "Booking id")), security(("session" = [])),
-    responses((status = 200, description = "The booking", body = BookingView),
+    responses((status = 200, description = "The booking", body = ApiBooking),
         (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 404, description = "No such booking of yours", body = ErrorBody), Guest))]
 async fn get_booking(
     SignedIn(user): SignedIn,
-    State(pool): State<PgPool>,
+    State(bookings): State<Bookings>,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<BookingView>, ApiError> {
-    let booking = match user.role {
-        Role::Admin => bookings::get_any(&pool, id).await?,
-        Role::Customer => bookings::get(&pool, id, user.id).await?,
-    };
-    Ok(Json(booking.into()))
+) -> Result<Json<ApiBooking>, ApiError> {
+    Ok(Json(bookings.get(&user, id).await?.into()))
 }

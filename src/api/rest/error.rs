@@ -1,5 +1,5 @@
-//! How the API says no: always JSON `{"error": sentence, "code": machine_code, ...}`, with the
-//! status of the `AppError`. axum's own rejections (bad JSON, bad path or query) are mapped
+//! How the API says no: always JSON `{"error": sentence, "code": machine_code, ...}` (see
+//! `server::error_response`). axum's own rejections (bad JSON, bad path or query) are mapped
 //! here, so no plain-text error ever leaves the API.
 
 use axum::extract::FromRequest;
@@ -7,140 +7,107 @@ use axum::extract::FromRequestParts;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use utoipa::{IntoResponses, ToSchema};
+use utoipa::IntoResponses;
 
-use crate::domain::{Booking, BookingFailure, BookingStatus};
 use crate::error::AppError;
-use crate::server::rate_limit::with_retry_after;
+pub use crate::server::error_response::ErrorBody;
+use crate::server::error_response::{json_error, json_status};
 
 /// The most a request body may carry.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
-/// An error answer of the API.
+/// An error answer of the API: a refusal of the service or the doors (`AppError`), or of the
+/// HTTP layer itself. Rendered by `server::error_response`, like every JSON error.
 #[derive(Debug)]
-pub struct ApiError {
-    pub error: AppError,
-    /// For `seats_taken`: the ids of the seats that were taken.
-    pub taken_seat_ids: Option<Vec<i32>>,
-    /// The FAILED booking that recorded the refusal, when there is one.
-    pub booking_id: Option<i64>,
+pub enum ApiError {
+    App(AppError),
+    Http(HttpRefusal),
 }
 
-/// The body of every error answer.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// A sentence for a person.
-    #[schema(example = "Sorry, seat C7 was just taken by someone else.")]
-    pub error: String,
-    /// A stable code for a program, e.g. `invalid_input`, `seats_taken`, `not_enough_seats`,
-    /// `hold_expired`, `not_signed_in`, `forbidden`, `rate_limited`.
-    #[schema(example = "seats_taken")]
-    pub code: String,
-    /// For `invalid_input`: the field at fault, e.g. `rows[2].aisles_after`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    /// The booking's status, when the refusal is about a booking: FAILED for `seats_taken` and
-    /// `not_enough_seats`, EXPIRED for `hold_expired`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<BookingStatus>,
-    /// For `seats_taken`: the seats taken, by id and by label.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub taken_seat_ids: Option<Vec<i32>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub taken_seats: Option<Vec<String>>,
-    /// For `seats_taken` and `not_enough_seats`: the FAILED booking recording the attempt.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub booking_id: Option<i64>,
-    /// For `not_enough_seats`: how many seats (of the category asked for) are left.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub available_seats: Option<u32>,
-    /// For `too_many_seats`: the most seats one booking may take.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_seats: Option<u16>,
-    /// For `rate_limited`: the same as the `Retry-After` header.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_after_seconds: Option<u64>,
+/// What only the HTTP layer refuses: these never reach the service or the browser's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpRefusal {
+    /// An address under the API that names no endpoint.
+    NoSuchEndpoint,
+    /// The address exists, but not for this HTTP method.
+    MethodNotAllowed,
+    /// A request body over [`BODY_LIMIT_BYTES`].
+    BodyTooLarge,
+    /// A body that is not declared as JSON where JSON is expected.
+    NotJson,
+}
+
+impl HttpRefusal {
+    fn status(self) -> StatusCode {
+        match self {
+            HttpRefusal::NoSuchEndpoint => StatusCode::NOT_FOUND,
+            HttpRefusal::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            HttpRefusal::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            HttpRefusal::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        }
+    }
+
+    fn body(self) -> ErrorBody {
+        let (message, code) = match self {
+            HttpRefusal::NoSuchEndpoint => (
+                "There is no such address in the API. The list of endpoints is at /api/v1/openapi.json.".to_owned(),
+                "no_such_endpoint",
+            ),
+            HttpRefusal::MethodNotAllowed => {
+                ("This address does not accept this HTTP method.".to_owned(), "method_not_allowed")
+            }
+            HttpRefusal::BodyTooLarge => (
+                format!("The request body is too large: send at most {} KiB.", BODY_LIMIT_BYTES / 1024),
+                "body_too_large",
+            ),
+            HttpRefusal::NotJson => (
+                "Send the request body as JSON, with the header Content-Type: application/json.".to_owned(),
+                "not_json",
+            ),
+        };
+        ErrorBody::plain(message, code)
+    }
 }
 
 impl From<AppError> for ApiError {
     fn from(error: AppError) -> Self {
-        Self { error, taken_seat_ids: None, booking_id: None }
+        Self::App(error)
+    }
+}
+
+impl From<HttpRefusal> for ApiError {
+    fn from(refusal: HttpRefusal) -> Self {
+        Self::Http(refusal)
     }
 }
 
 impl From<crate::service::ServiceError> for ApiError {
     fn from(error: crate::service::ServiceError) -> Self {
-        AppError::from(error).into()
-    }
-}
-
-impl ApiError {
-    /// The refusal for a booking that did not get its seats, naming them by id as well.
-    pub fn failed_booking(booking: &Booking, failure: BookingFailure) -> Self {
-        let taken_seat_ids = match &failure {
-            BookingFailure::SeatsTaken { seats } => {
-                Some(booking.seats.iter().filter(|s| seats.contains(&s.label)).map(|s| s.seat_id).collect())
-            }
-            BookingFailure::NotEnoughSeats { .. } => None,
-        };
-        Self { error: failure.into(), taken_seat_ids, booking_id: (booking.id != 0).then_some(booking.id) }
-    }
-
-    fn body(&self) -> ErrorBody {
-        let error = &self.error;
-        let mut body = ErrorBody {
-            error: error.to_string(),
-            code: error.code().to_owned(),
-            field: None,
-            status: None,
-            taken_seat_ids: self.taken_seat_ids.clone(),
-            taken_seats: None,
-            booking_id: self.booking_id,
-            available_seats: None,
-            max_seats: None,
-            retry_after_seconds: None,
-        };
-        match error {
-            AppError::InvalidInput { field, .. } => body.field = Some(field.clone()),
-            AppError::SeatsTaken { seats } => {
-                body.status = Some(BookingStatus::Failed);
-                body.taken_seats = Some(seats.clone());
-            }
-            AppError::NotEnoughSeats { available, .. } => {
-                body.status = Some(BookingStatus::Failed);
-                body.available_seats = Some(*available);
-            }
-            AppError::HoldExpired => body.status = Some(BookingStatus::Expired),
-            AppError::TooManySeats { max } => body.max_seats = Some(*max),
-            AppError::TooManyRequests { retry_after_seconds } => {
-                body.retry_after_seconds = Some(*retry_after_seconds)
-            }
-            _ => {}
-        }
-        body
+        Self::App(error.into())
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let response = (self.error.status_code(), axum::Json(self.body())).into_response();
-        with_retry_after(&self.error, response)
+        match self {
+            ApiError::App(error) => json_error(&error),
+            ApiError::Http(refusal) => json_status(refusal.status(), refusal.body()),
+        }
     }
 }
 
 /// The JSON answer for an error status that some layer produced without a JSON body (405 from
 /// the router, 413 from the body limit, ...).
-pub fn for_status(status: StatusCode) -> AppError {
+pub fn for_status(status: StatusCode) -> ApiError {
     match status {
-        StatusCode::NOT_FOUND => AppError::NoSuchEndpoint,
-        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::BodyTooLarge { limit_kib: BODY_LIMIT_BYTES / 1024 },
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::NotJson,
+        StatusCode::NOT_FOUND => HttpRefusal::NoSuchEndpoint.into(),
+        StatusCode::METHOD_NOT_ALLOWED => HttpRefusal::MethodNotAllowed.into(),
+        StatusCode::PAYLOAD_TOO_LARGE => HttpRefusal::BodyTooLarge.into(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => HttpRefusal::NotJson.into(),
         status if status.is_client_error() => {
-            AppError::invalid("request", "The request could not be understood.")
+            AppError::invalid("request", "The request could not be understood.").into()
         }
-        _ => AppError::Internal,
+        _ => AppError::Internal.into(),
     }
 }
 
@@ -162,7 +129,7 @@ pub struct ApiQuery<T>(pub T);
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            JsonRejection::MissingJsonContentType(_) => AppError::NotJson,
+            JsonRejection::MissingJsonContentType(_) => return HttpRefusal::NotJson.into(),
             JsonRejection::JsonDataError(error) => match find_source::<PathError>(&error) {
                 Some(error) => body_error(error),
                 None => {
@@ -175,7 +142,7 @@ impl From<JsonRejection> for ApiError {
                 AppError::invalid("body", format!("The request body is not valid JSON ({detail})."))
             }
             rejection if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                for_status(StatusCode::PAYLOAD_TOO_LARGE)
+                return HttpRefusal::BodyTooLarge.into();
             }
             rejection => {
                 tracing::debug!(%rejection, "unreadable request body");

@@ -9,6 +9,7 @@
 mod auth;
 mod bookings;
 pub mod error;
+mod events;
 mod shows;
 
 use axum::Json;
@@ -20,9 +21,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
-use self::error::{ApiError, BODY_LIMIT_BYTES};
-use crate::error::AppError;
-use crate::server::startup::AppState;
+use self::error::{ApiError, BODY_LIMIT_BYTES, HttpRefusal};
+use crate::server::state::AppState;
 
 /// Where the API lives.
 pub const PREFIX: &str = "/api/v1";
@@ -60,6 +60,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(auth::routes())
         .merge(shows::routes())
         .merge(bookings::routes())
+        .merge(events::routes())
         .fallback(no_such_endpoint);
     let (router, openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, api).split_for_parts();
@@ -72,7 +73,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
 }
 
 async fn no_such_endpoint() -> ApiError {
-    AppError::NoSuchEndpoint.into()
+    HttpRefusal::NoSuchEndpoint.into()
 }
 
 /// Error answers made outside the handlers (the router's 405, a body limit's 413) get the same
@@ -87,7 +88,7 @@ async fn errors_as_json(response: Response) -> Response {
         return response;
     }
     let (mut parts, _) = response.into_parts();
-    let replacement = ApiError::from(error::for_status(status)).into_response();
+    let replacement = error::for_status(status).into_response();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let (_, body) = replacement.into_parts();

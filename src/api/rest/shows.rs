@@ -7,22 +7,20 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::Admin;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, BadRequest, ErrorBody, Guest, body_error};
-use crate::domain::layout::{CategorySpec, MAX_ROWS, RowSpec, row_label};
+use crate::domain::layout::{CategorySpec, RowSpec};
 use crate::domain::{
     LayoutSpec, NewShow, NewShowSpec, SeatCategory, SeatStatus, ShowKind, ShowSearch, ShowSummary,
 };
 use crate::error::AppError;
-use crate::server::startup::AppState;
-use crate::service::live::LiveFeed;
-use crate::service::show_cache::ShowView;
-use crate::service::shows;
+use crate::server::state::AppState;
+use crate::service::Shows;
+use crate::service::live::show_cache::CachedShow;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_shows)).routes(routes!(get_show)).routes(routes!(create_show))
@@ -36,19 +34,21 @@ pub struct ListQuery {
     all: Option<bool>,
     /// Only shows whose title, venue, origin or destination contain this text.
     q: Option<String>,
+    /// Only shows starting on this day (UTC), e.g. `2026-12-05`.
+    date: Option<String>,
 }
 
 /// A show with its price bands and every seat.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ShowDetail {
+pub struct ApiShow {
     #[serde(flatten)]
     pub show: ShowSummary,
     pub categories: Vec<SeatCategory>,
-    pub seats: Vec<SeatView>,
+    pub seats: Vec<ApiSeat>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SeatView {
+pub struct ApiSeat {
     /// The id to hold or book the seat by (unique within the show).
     pub id: i32,
     pub row: String,
@@ -64,14 +64,14 @@ pub struct SeatView {
     pub grid_col: i16,
 }
 
-impl ShowDetail {
-    fn new(ShowView { show, seat_map: map }: &ShowView) -> Self {
+impl ApiShow {
+    fn new(CachedShow { show, seat_map: map }: &CachedShow) -> Self {
         let prices: HashMap<&str, i64> =
             map.categories.iter().map(|c| (c.code.as_str(), c.price_cents)).collect();
         let seats = map
             .seats
             .iter()
-            .map(|seat| SeatView {
+            .map(|seat| ApiSeat {
                 id: seat.seat_id,
                 row: seat.row_label.clone(),
                 number: seat.number,
@@ -87,38 +87,33 @@ impl ShowDetail {
     }
 
     /// From the instance's show cache, which the live feed keeps correct.
-    async fn load(feed: &LiveFeed, show_id: i64) -> Result<Self, ApiError> {
-        Ok(Self::new(&*feed.show(show_id).await?))
+    async fn load(shows: &Shows, show_id: i64) -> Result<Self, ApiError> {
+        Ok(Self::new(&*shows.for_customers(show_id).await?))
     }
 }
 
-/// Upcoming shows and trips on sale, soonest first (at most 200).
+/// Shows and trips, soonest first (at most 200): upcoming ones on sale unless `all=true`,
+/// narrowed by `q` and `date` (the same filters as the browser's list).
 #[utoipa::path(get, path = "/shows", tag = "shows", params(ListQuery),
     responses((status = 200, description = "Shows, soonest first", body = Vec<ShowSummary>),
         (status = 400, description = "An unknown or invalid query parameter", body = ErrorBody)))]
 async fn list_shows(
-    State(pool): State<PgPool>,
+    State(shows): State<Shows>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<ShowSummary>>, ApiError> {
-    let search = ShowSearch::parse(query.q.as_deref().unwrap_or(""))?;
-    let list = if query.all.unwrap_or(false) {
-        shows::list_all(&pool, &search).await?
-    } else {
-        shows::list_upcoming(&pool, &search).await?
-    };
-    Ok(Json(list))
+    let search = ShowSearch::parse(query.q.as_deref().unwrap_or(""))?
+        .on_date(query.date.as_deref().unwrap_or(""))?
+        .including_past(query.all.unwrap_or(false));
+    Ok(Json(shows.list(&search).await?))
 }
 
 /// One show or trip with its categories and every seat's status.
 #[utoipa::path(get, path = "/shows/{id}", tag = "shows", params(("id" = i64, Path, description = "Show id")),
-    responses((status = 200, description = "The show and its seats", body = ShowDetail),
+    responses((status = 200, description = "The show and its seats", body = ApiShow),
         (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 404, description = "No such show", body = ErrorBody)))]
-async fn get_show(
-    State(feed): State<LiveFeed>,
-    ApiPath(id): ApiPath<i64>,
-) -> Result<Json<ShowDetail>, ApiError> {
-    Ok(Json(ShowDetail::load(&feed, id).await?))
+async fn get_show(State(shows): State<Shows>, ApiPath(id): ApiPath<i64>) -> Result<Json<ApiShow>, ApiError> {
+    Ok(Json(ApiShow::load(&shows, id).await?))
 }
 
 /// A new show in full: its place, price bands and seat rows.
@@ -198,31 +193,8 @@ pub enum CreateShowBody {
     Short(ShortShowBody),
 }
 
-const SHORT_FORM_ROW: u32 = 10;
-
 impl ShortShowBody {
     fn into_spec(self) -> Result<NewShowSpec, AppError> {
-        let most = MAX_ROWS as u32 * SHORT_FORM_ROW;
-        if !(1..=most).contains(&self.total_seats) {
-            return Err(AppError::invalid("total_seats", format!("A show has 1 to {most} seats.")));
-        }
-        let rows = self.total_seats.div_ceil(SHORT_FORM_ROW);
-        let layout = LayoutSpec {
-            categories: vec![CategorySpec {
-                code: "STD".into(),
-                name: "Standard".into(),
-                price_cents: self.price_cents.unwrap_or(0),
-            }],
-            rows: (0..rows)
-                .map(|i| RowSpec {
-                    label: row_label(i as usize),
-                    seats: (self.total_seats - i * SHORT_FORM_ROW).min(SHORT_FORM_ROW) as u16,
-                    category: "STD".into(),
-                    aisles_after: vec![],
-                })
-                .collect(),
-            blocked: vec![],
-        };
         Ok(NewShowSpec {
             kind: ShowKind::Show,
             title: self.name,
@@ -231,7 +203,7 @@ impl ShortShowBody {
             destination: None,
             starts_at: self.start_time,
             hold_seconds: None,
-            layout,
+            layout: LayoutSpec::rows_of_ten(self.total_seats, self.price_cents.unwrap_or(0))?,
         })
     }
 }
@@ -299,35 +271,16 @@ fn parse_new_show(body: serde_json::Value) -> Result<NewShow, AppError> {
 /// fault, e.g. `rows[2].aisles_after`.
 #[utoipa::path(post, path = "/admin/shows", tag = "shows", request_body = CreateShowBody,
     security(("session" = [])),
-    responses((status = 201, description = "The new show", body = ShowDetail),
+    responses((status = 201, description = "The new show", body = ApiShow),
         (status = 403, description = "Admins only", body = ErrorBody),
         BadRequest, Guest))]
 async fn create_show(
     Admin(admin): Admin,
-    State(pool): State<PgPool>,
-    State(feed): State<LiveFeed>,
+    State(shows): State<Shows>,
     ApiJson(body): ApiJson<serde_json::Value>,
-) -> Result<(StatusCode, Json<ShowDetail>), ApiError> {
+) -> Result<(StatusCode, Json<ApiShow>), ApiError> {
     let show = parse_new_show(body)?;
-    let id = shows::create(&pool, &show).await?;
+    let id = shows.create(&show).await?;
     tracing::info!(show_id = id, admin_id = admin.id, "show created through the API");
-    Ok((StatusCode::CREATED, Json(ShowDetail::load(&feed, id).await?)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_short_form_makes_rows_of_ten() {
-        let body: ShortShowBody = serde_json::from_value(serde_json::json!({
-            "name": "Avengers", "start_time": "2099-03-25T18:00:00Z", "total_seats": 25
-        }))
-        .unwrap();
-        let spec = body.into_spec().unwrap();
-        let rows: Vec<(String, u16)> = spec.layout.rows.iter().map(|r| (r.label.clone(), r.seats)).collect();
-        assert_eq!(rows, vec![("A".into(), 10), ("B".into(), 10), ("C".into(), 5)]);
-        assert_eq!(row_label(26), "AA");
-        assert_eq!(row_label(199), "GR");
-    }
+    Ok((StatusCode::CREATED, Json(ApiShow::load(&shows, id).await?)))
 }

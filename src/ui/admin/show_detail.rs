@@ -10,7 +10,7 @@ use leptos_router::hooks::use_params_map;
 use super::{SalesBar, money};
 use crate::api::admin::{CancelShow, EditShow, SetSeatsBlocked, admin_show};
 use crate::domain::show::format_time;
-use crate::domain::{SeatStatus, ShowDetail, ShowStatus};
+use crate::domain::{SeatStatus, AdminShowDetail, ShowStatus};
 use crate::error::AppError;
 use crate::ui::error::ErrorNotice;
 use crate::ui::seat_map::{SeatGrid, SeatLegend, statuses_of};
@@ -48,12 +48,12 @@ pub fn AdminShowPage() -> impl IntoView {
 
 #[component]
 fn ShowAdmin(
-    detail: ShowDetail,
+    detail: AdminShowDetail,
     edit: ServerAction<EditShow>,
     cancel: ServerAction<CancelShow>,
     block: ServerAction<SetSeatsBlocked>,
 ) -> impl IntoView {
-    let ShowDetail { sales, seat_map, bookings } = detail;
+    let AdminShowDetail { sales, seat_map, bookings } = detail;
     let show_id = sales.id;
     let on_sale = sales.status == ShowStatus::OnSale;
     let statuses = RwSignal::new(statuses_of(&seat_map.seats));

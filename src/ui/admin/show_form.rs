@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::admin::CreateShow;
-use crate::domain::layout::{CategorySpec, RowSpec};
+use crate::domain::layout::{CategorySpec, RowSpec, next_row_label};
 use crate::domain::new_show::parse_start_time;
 use crate::domain::show::{format_price, parse_price};
 use crate::domain::{Layout, LayoutSpec, NewShowSpec, Seat, SeatStatus, ShowKind};
@@ -189,26 +189,6 @@ impl Draft {
             layout: self.layout_spec()?,
         })
     }
-}
-
-/// "A" -> "B", "Z" -> "AA", "9" -> "10".
-fn next_row_label(last: Option<&str>) -> String {
-    let Some(last) = last.map(str::trim).filter(|l| !l.is_empty()) else { return "A".into() };
-    if let Ok(n) = last.parse::<u32>() {
-        return (n + 1).to_string();
-    }
-    let mut chars: Vec<u8> = last.to_ascii_uppercase().into_bytes();
-    for c in chars.iter_mut().rev() {
-        if *c == b'Z' {
-            *c = b'A';
-        } else if c.is_ascii_uppercase() {
-            *c += 1;
-            return String::from_utf8(chars).unwrap_or_default();
-        } else {
-            return format!("{last}1");
-        }
-    }
-    format!("A{}", String::from_utf8(chars).unwrap_or_default())
 }
 
 /// The preview's seats: what the server would create.
@@ -495,15 +475,6 @@ fn CategoryEditor(draft: RwSignal<Draft>, key: usize) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn row_labels_continue_the_sequence() {
-        assert_eq!(next_row_label(None), "A");
-        assert_eq!(next_row_label(Some("B")), "C");
-        assert_eq!(next_row_label(Some("Z")), "AA");
-        assert_eq!(next_row_label(Some("AZ")), "BA");
-        assert_eq!(next_row_label(Some("9")), "10");
-    }
 
     #[test]
     fn presets_survive_the_round_trip_through_the_builder() {

@@ -5,10 +5,13 @@
 //! streams of open seat maps and show lists). Several instances behind a load balancer thus
 //! show every customer the same seats. A periodic resync covers a lost connection and holds
 //! that lapse without the expiry worker. The same signals keep the instance's show cache
-//! (`show_cache`) correct, and the same connection hears of ended sessions (see
-//! `server::sessions`).
+//! (`show_cache`) correct, and the same connection carries the session-ended bus
+//! (`session_bus`, for `server::sessions`). The feed's reads are in `seat_reads`.
 
 mod announcement;
+mod seat_reads;
+mod session_bus;
+pub mod show_cache;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,14 +22,15 @@ use sqlx::postgres::{PgListener, PgPoolOptions};
 use tokio::sync::{Notify, broadcast};
 
 use self::announcement::{Changed, ShowChanges};
+use self::seat_reads::{as_changes, load_availability, load_named_seats, load_seats};
+use self::session_bus::SessionBus;
+pub use self::session_bus::EndedSessions;
+use self::show_cache::{CachedShow, ShowCache};
 use super::ServiceError;
-use super::show_cache::{ShowCache, ShowView};
 use crate::domain::SeatStatus;
 use crate::domain::live::{SeatChange, SeatChanges, ShowAvailability};
 
 const CHANNEL: &str = "boxoffice_seats";
-/// Sessions ended (logged out, or their id cycled), one id per notification.
-const SESSIONS_CHANNEL: &str = "boxoffice_sessions_ended";
 /// Changes gathered before one NOTIFY goes out.
 const BATCH_WINDOW: Duration = Duration::from_millis(50);
 /// How often subscribed shows are re-read whatever was notified.
@@ -62,15 +66,7 @@ struct Inner {
     /// Shows as customers read them.
     cache: ShowCache,
     /// Sessions ended anywhere, for the session cache.
-    ended_sessions: broadcast::Sender<EndedSessions>,
-}
-
-/// What the session cache must forget.
-#[derive(Debug, Clone)]
-pub enum EndedSessions {
-    One(Arc<str>),
-    /// The connection dropped: endings may have been missed.
-    Unknown,
+    ended_sessions: SessionBus,
 }
 
 /// What the re-reader has to catch up on. Announcements that arrive while it reads are merged
@@ -129,7 +125,7 @@ impl LiveFeed {
                 shows: Mutex::default(),
                 availability,
                 cache: ShowCache::default(),
-                ended_sessions: broadcast::channel(SUBSCRIBER_BACKLOG).0,
+                ended_sessions: SessionBus::new(),
             }),
         };
         tokio::spawn(feed.clone().publish());
@@ -155,24 +151,8 @@ impl LiveFeed {
         self.inner.wake.notify_one();
     }
 
-    /// Reports that a booking's seats may have changed (confirmed, released or lapsed), whatever
-    /// the outcome of the request that touched it.
-    pub async fn booking_changed(&self, booking_id: i64) {
-        match sqlx::query_as::<_, (i64, Vec<i32>)>("SELECT show_id, seat_ids FROM bookings WHERE id = $1")
-            .bind(booking_id)
-            .fetch_optional(&self.inner.pool)
-            .await
-        {
-            Ok(Some((show_id, seats))) => self.seats_changed(show_id, &seats),
-            Ok(None) => {}
-            Err(error) => {
-                tracing::warn!(%error, booking_id, "could not tell the feed; subscribers resync shortly")
-            }
-        }
-    }
-
     /// A show and its seat map for customers: from memory while nothing changed it.
-    pub async fn show(&self, show_id: i64) -> Result<Arc<ShowView>, ServiceError> {
+    pub async fn show(&self, show_id: i64) -> Result<Arc<CachedShow>, ServiceError> {
         self.inner.cache.get(&self.inner.pool, show_id).await
     }
 
@@ -198,12 +178,7 @@ impl LiveFeed {
 
     /// Tells every instance (this one too) that a session ended, so none serves it from memory.
     pub async fn session_ended(&self, session_id: &str) -> Result<(), ServiceError> {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(SESSIONS_CHANNEL)
-            .bind(session_id)
-            .execute(&self.inner.pool)
-            .await?;
-        Ok(())
+        self.inner.ended_sessions.announce(&self.inner.pool, session_id).await
     }
 
     /// Sessions ended anywhere, from now on.
@@ -245,7 +220,7 @@ impl LiveFeed {
                     continue;
                 }
             };
-            if let Err(error) = listener.listen_all([CHANNEL, SESSIONS_CHANNEL]).await {
+            if let Err(error) = listener.listen_all([CHANNEL, session_bus::CHANNEL]).await {
                 tracing::warn!(%error, "seat feed cannot listen; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
@@ -255,9 +230,8 @@ impl LiveFeed {
             loop {
                 tokio::select! {
                     notification = listener.try_recv() => match notification {
-                        Ok(Some(notification)) if notification.channel() == SESSIONS_CHANNEL => {
-                            let ended = EndedSessions::One(notification.payload().into());
-                            let _ = self.inner.ended_sessions.send(ended);
+                        Ok(Some(notification)) if notification.channel() == session_bus::CHANNEL => {
+                            self.inner.ended_sessions.deliver(notification.payload());
                         }
                         Ok(Some(notification)) => {
                             self.mark_stale(Some(ShowChanges::parse(notification.payload())));
@@ -283,7 +257,7 @@ impl LiveFeed {
     /// Everything announced may have been missed: re-read every show, forget every session.
     fn missed_notifications(&self) {
         self.mark_stale(None);
-        let _ = self.inner.ended_sessions.send(EndedSessions::Unknown);
+        self.inner.ended_sessions.missed();
     }
 
     /// Drops the cached shows at once and has the re-reader catch up (None: every show).
@@ -379,72 +353,4 @@ impl LiveFeed {
             }
         }
     }
-}
-
-fn as_changes(seats: &HashMap<i32, SeatStatus>) -> SeatChanges {
-    seats.iter().map(|(&seat_id, &status)| SeatChange { seat_id, status }).collect()
-}
-
-/// Each seat's state as customers read it (a lapsed hold is available).
-async fn load_seats(
-    pool: &PgPool,
-    shows: &[i64],
-) -> Result<HashMap<i64, HashMap<i32, SeatStatus>>, ServiceError> {
-    if shows.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(i64, i32, SeatStatus)> = sqlx::query_as(
-        "SELECT show_id, seat_id,
-                CASE WHEN status = 'HELD' AND held_until < now() THEN 'AVAILABLE' ELSE status END
-         FROM seats WHERE show_id = ANY($1)",
-    )
-    .bind(shows)
-    .fetch_all(pool)
-    .await?;
-    let mut by_show: HashMap<i64, HashMap<i32, SeatStatus>> =
-        shows.iter().map(|&id| (id, HashMap::new())).collect();
-    for (show_id, seat_id, status) in rows {
-        by_show.entry(show_id).or_default().insert(seat_id, status);
-    }
-    Ok(by_show)
-}
-
-/// The state of each seat named, by show (a lapsed hold is available).
-async fn load_named_seats(
-    pool: &PgPool,
-    seats: &[(i64, i32)],
-) -> Result<HashMap<i64, HashMap<i32, SeatStatus>>, ServiceError> {
-    if seats.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let (shows, seat_ids): (Vec<i64>, Vec<i32>) = seats.iter().copied().unzip();
-    let rows: Vec<(i64, i32, SeatStatus)> = sqlx::query_as(
-        "SELECT s.show_id, s.seat_id,
-                CASE WHEN s.status = 'HELD' AND s.held_until < now() THEN 'AVAILABLE' ELSE s.status END
-         FROM unnest($1::bigint[], $2::int[]) AS named(show_id, seat_id)
-         JOIN seats s ON s.show_id = named.show_id AND s.seat_id = named.seat_id",
-    )
-    .bind(shows)
-    .bind(seat_ids)
-    .fetch_all(pool)
-    .await?;
-    let mut by_show: HashMap<i64, HashMap<i32, SeatStatus>> = HashMap::new();
-    for (show_id, seat_id, status) in rows {
-        by_show.entry(show_id).or_default().insert(seat_id, status);
-    }
-    Ok(by_show)
-}
-
-async fn load_availability(pool: &PgPool, shows: &[i64]) -> Result<Vec<ShowAvailability>, ServiceError> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT show_id, count(*) FILTER (WHERE status = 'AVAILABLE' OR (status = 'HELD' AND held_until < now()))
-         FROM seats WHERE show_id = ANY($1) GROUP BY show_id",
-    )
-    .bind(shows)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(show_id, available_seats)| ShowAvailability { show_id, available_seats })
-        .collect())
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::ServiceError;
@@ -32,135 +32,12 @@ use crate::error::AppError;
 /// earlier order of this batch wants one of them: the next batch sees how that one ended.
 ///
 /// Public so the benchmark can hand PostgreSQL's own load generator exactly what the app runs.
-pub const CLAIM_SQL: &str = r#"
-    WITH orders AS (
-        SELECT o.*, (sum(o.seat_count) OVER (ORDER BY o.n) - o.seat_count + 1)::int AS first_seat
-        FROM unnest($1::bigint[], $2::bigint[], $4::int[], $5::float8[], $6::text[], $7::bool[], $8::bool[], $9::text[])
-             WITH ORDINALITY AS o(show_id, user_id, seat_count, hold_seconds, idempotency_key, book_now, record_failure, request, n)
-    ),
-    wanted AS (
-        SELECT o.n, o.show_id, w.seat_id
-        FROM orders o, unnest(($3::int[])[o.first_seat : o.first_seat + o.seat_count - 1]) AS w(seat_id)
-    ),
-    show AS (
-        SELECT sh.id AS show_id, sh.status, (sh.status = 'ON_SALE' AND sh.starts_at > now()) AS selling,
-               sh.hold_seconds
-        FROM shows sh WHERE sh.id IN (SELECT show_id FROM orders)
-    ),
-    glance AS (
-        SELECT w.n, s.seat_id, s.label, s.category,
-               (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until < now())) AS free
-        FROM wanted w
-        JOIN show sh ON sh.show_id = w.show_id AND sh.selling
-        JOIN seats s ON s.show_id = w.show_id AND s.seat_id = w.seat_id
-    ),
-    seen AS (
-        SELECT o.n, count(g.seat_id) AS seats_found, coalesce(bool_and(g.free), false) AS all_free,
-               coalesce(array_agg(g.label ORDER BY g.seat_id) FILTER (WHERE g.seat_id IS NOT NULL), '{}') AS labels,
-               coalesce(array_agg(g.label ORDER BY g.seat_id) FILTER (WHERE NOT g.free), '{}') AS taken,
-               coalesce(sum(c.price_cents), 0)::bigint AS total_cents
-        FROM orders o
-        LEFT JOIN glance g ON g.n = o.n
-        LEFT JOIN seat_categories c ON c.show_id = o.show_id AND c.code = g.category
-        GROUP BY o.n
-    ),
-    candidate AS (
-        SELECT o.n FROM orders o JOIN seen v ON v.n = o.n WHERE v.seats_found = o.seat_count AND v.all_free
-    ),
-    contested AS (
-        SELECT DISTINCT later.n
-        FROM wanted later
-        JOIN candidate cl ON cl.n = later.n
-        JOIN wanted earlier ON earlier.show_id = later.show_id AND earlier.seat_id = later.seat_id
-                           AND earlier.n < later.n
-        JOIN candidate ce ON ce.n = earlier.n
-    ),
-    locked AS (
-        SELECT w.n, s.show_id, s.seat_id,
-               (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until < now())) AS free
-        FROM seats s
-        JOIN wanted w ON s.show_id = w.show_id AND s.seat_id = w.seat_id
-        WHERE w.n IN (SELECT n FROM candidate EXCEPT SELECT n FROM contested)
-        ORDER BY s.show_id, s.seat_id
-        FOR UPDATE OF s SKIP LOCKED
-    ),
-    settled AS (
-        SELECT l.n, count(*) AS seats_locked, bool_and(l.free) AS still_free FROM locked l GROUP BY l.n
-    ),
-    verdict AS (
-        SELECT o.n, v.seats_found,
-               (v.seats_found = o.seat_count AND NOT v.all_free) AS refused,
-               coalesce(st.seats_locked = o.seat_count AND st.still_free, false) AS wins,
-               (v.seats_found = o.seat_count AND v.all_free
-                AND NOT coalesce(st.seats_locked = o.seat_count AND st.still_free, false)) AS busy
-        FROM orders o JOIN seen v ON v.n = o.n LEFT JOIN settled st ON st.n = o.n
-    ),
-    -- Booking ids drawn here, so that each stored booking maps back to its order.
-    stored AS (
-        SELECT o.n, nextval(pg_get_serial_sequence('bookings', 'id')) AS id, v.wins
-        FROM orders o JOIN verdict v ON v.n = o.n
-        WHERE v.wins OR (v.refused AND o.record_failure)
-    ),
-    booking AS (
-        INSERT INTO bookings (id, show_id, user_id, status, seat_ids, total_cents, hold_expires_at, idempotency_key, failure, request)
-        OVERRIDING SYSTEM VALUE
-        SELECT st.id, o.show_id, o.user_id,
-               CASE WHEN NOT st.wins THEN 'FAILED'
-                    WHEN o.book_now THEN 'CONFIRMED'
-                    ELSE 'PENDING' END::booking_status,
-               ($3::int[])[o.first_seat : o.first_seat + o.seat_count - 1],
-               v.total_cents,
-               CASE WHEN st.wins AND NOT o.book_now
-                    THEN now() + make_interval(secs => COALESCE(sh.hold_seconds, o.hold_seconds)) END,
-               o.idempotency_key,
-               CASE WHEN NOT st.wins THEN jsonb_build_object('SeatsTaken', jsonb_build_object('seats', to_jsonb(v.taken))) END,
-               o.request
-        FROM stored st
-        JOIN orders o ON o.n = st.n
-        JOIN seen v ON v.n = st.n
-        JOIN show sh ON sh.show_id = o.show_id
-        ORDER BY st.n
-        ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING id, show_id, status, seat_ids, total_cents, hold_expires_at, created_at
-    ),
-    claimed AS (
-        UPDATE seats s
-        SET status = CASE WHEN b.status = 'CONFIRMED' THEN 'BOOKED' ELSE 'HELD' END::seat_status,
-            booking_id = b.id,
-            held_until = b.hold_expires_at
-        FROM booking b
-        JOIN stored st ON st.id = b.id
-        JOIN locked l ON l.n = st.n
-        WHERE b.status <> 'FAILED' AND s.show_id = l.show_id AND s.seat_id = l.seat_id
-        RETURNING st.n
-    ),
-    event AS (
-        INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids)
-        SELECT b.show_id, b.id, NULL, b.status, b.seat_ids FROM booking b
-    ),
-    claimed_per_order AS (
-        SELECT c.n, count(*) AS seats FROM claimed c GROUP BY c.n
-    )
-    SELECT sh.status AS show_status, sh.selling, v.seats_found, v.busy,
-           b.id, b.status, b.total_cents, b.hold_expires_at, b.created_at,
-           coalesce(cl.seats, 0) AS claimed,
-           seen.taken, seen.labels
-    FROM orders o
-    JOIN seen ON seen.n = o.n
-    JOIN verdict v ON v.n = o.n
-    LEFT JOIN show sh ON sh.show_id = o.show_id
-    LEFT JOIN stored st ON st.n = o.n
-    LEFT JOIN booking b ON b.id = st.id
-    LEFT JOIN claimed_per_order cl ON cl.n = o.n
-    ORDER BY o.n
-    "#;
+pub const CLAIM_SQL: &str = include_str!("claim.sql");
 
 /// Orders in one batch at most (a bound on one transaction's length and locks).
 const MAX_BATCH: usize = 256;
 /// Batches in flight at once: one leaves the database idle while a batch travels, many only
-/// split the crowd into smaller batches. Measured on 2 cores (flash sale, 1,000 customers,
-/// when each order still ran its own statement inside the batch): 1 gave 4,000 seats/s, 2 to 4
-/// gave 4,800 to 5,300, 3 the best latency of those.
+/// split the crowd into smaller batches (docs/PERFORMANCE.md has the measurements).
 pub const BATCHES_IN_FLIGHT: usize = 3;
 /// How long a busy order waits before it goes again, and how often it may.
 const BUSY_PAUSE: Duration = Duration::from_millis(2);
@@ -320,7 +197,7 @@ fn stopped() -> ServiceError {
 
 /// One statement for the whole batch; each outcome with whether the order was busy.
 async fn claim_batch(pool: &PgPool, claims: &[&Claim]) -> Result<Vec<(ClaimOutcome, bool)>, ServiceError> {
-    let rows = sqlx::query(CLAIM_SQL)
+    let rows: Vec<ClaimRow> = sqlx::query_as(CLAIM_SQL)
         .bind(claims.iter().map(|c| c.show_id).collect::<Vec<_>>())
         .bind(claims.iter().map(|c| c.user_id).collect::<Vec<_>>())
         .bind(claims.iter().flat_map(|c| c.seat_ids.iter().copied()).collect::<Vec<_>>())
@@ -340,28 +217,47 @@ async fn claim_batch(pool: &PgPool, claims: &[&Claim]) -> Result<Vec<(ClaimOutco
         );
         return Err(AppError::Internal.into());
     }
-    rows.iter().map(outcome).collect()
+    Ok(rows.into_iter().map(ClaimRow::into_outcome).collect())
 }
 
-fn outcome(row: &sqlx::postgres::PgRow) -> Result<(ClaimOutcome, bool), ServiceError> {
-    let booking = match row.try_get::<Option<i64>, _>("id")? {
-        Some(id) => Some(StoredBooking {
-            id,
-            status: row.try_get("status")?,
-            total_cents: row.try_get("total_cents")?,
-            hold_expires_at: row.try_get("hold_expires_at")?,
-            created_at: row.try_get("created_at")?,
-            seats_claimed: row.try_get("claimed")?,
-        }),
-        None => None,
-    };
-    let outcome = ClaimOutcome {
-        show_status: row.try_get("show_status")?,
-        selling: row.try_get::<Option<bool>, _>("selling")?.unwrap_or(false),
-        seats_found: row.try_get::<Option<i64>, _>("seats_found")?.unwrap_or(0),
-        booking,
-        taken: row.try_get("taken")?,
-        labels: row.try_get("labels")?,
-    };
-    Ok((outcome, row.try_get::<Option<bool>, _>("busy")?.unwrap_or(false)))
+/// One row of [`CLAIM_SQL`]'s answer (columns of outer joins are NULL where nothing matched).
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    show_status: Option<ShowStatus>,
+    selling: Option<bool>,
+    seats_found: Option<i64>,
+    busy: Option<bool>,
+    id: Option<i64>,
+    status: Option<BookingStatus>,
+    total_cents: Option<i64>,
+    hold_expires_at: Option<DateTime<Utc>>,
+    created_at: Option<DateTime<Utc>>,
+    claimed: i64,
+    taken: Vec<String>,
+    labels: Vec<String>,
+}
+
+impl ClaimRow {
+    fn into_outcome(self) -> (ClaimOutcome, bool) {
+        let booking = match (self.id, self.status, self.created_at) {
+            (Some(id), Some(status), Some(created_at)) => Some(StoredBooking {
+                id,
+                status,
+                total_cents: self.total_cents.unwrap_or_default(),
+                hold_expires_at: self.hold_expires_at,
+                created_at,
+                seats_claimed: self.claimed,
+            }),
+            _ => None,
+        };
+        let outcome = ClaimOutcome {
+            show_status: self.show_status,
+            selling: self.selling.unwrap_or(false),
+            seats_found: self.seats_found.unwrap_or(0),
+            booking,
+            taken: self.taken,
+            labels: self.labels,
+        };
+        (outcome, self.busy.unwrap_or(false))
+    }
 }

@@ -1,3 +1,6 @@
+//! Start-up: the web app assembled from its doors (pages and server functions, REST, event
+//! streams) and served, with the background workers of `serve`.
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,37 +21,20 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use super::database::Database;
-use super::rate_limit::{self, RateLimits};
-use super::{Cli, Command, Settings, csrf, events, health, rpc_errors, sessions};
 use crate::app::{App, shell};
 use crate::domain::user::{Email, NewPassword, PersonName};
 use crate::error::AppError;
+use crate::server::database::Database;
+use crate::server::rate_limit::{self, RateLimits};
+use crate::server::state::AppState;
+use crate::server::{Settings, csrf, health, rpc_errors, sessions};
+use crate::service::bookings::expiry;
 use crate::service::claims::Claims;
 use crate::service::live::LiveFeed;
-use crate::service::{bookings, demo, users};
+use crate::service::{Bookings, Shows, demo, users};
 
 /// How often each instance looks for holds that ran out.
 const EXPIRY_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
-
-/// What every handler can reach.
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    /// Shared, not copied: handlers and middleware clone the state on every request.
-    #[from_ref(skip)]
-    pub leptos_options: Arc<LeptosOptions>,
-    pub pool: PgPool,
-    pub rules: bookings::BookingRules,
-    pub feed: LiveFeed,
-    pub claims: Claims,
-    pub rate_limits: RateLimits,
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        (*state.leptos_options).clone()
-    }
-}
 
 /// The web app bound to its port, ready to serve. Tests build it on port 0 against their own
 /// database and read the port back.
@@ -56,6 +42,7 @@ pub struct Application {
     listener: TcpListener,
     feed: LiveFeed,
     claims: Claims,
+    bookings: Bookings,
     router: Router,
 }
 
@@ -66,10 +53,11 @@ impl Application {
             .with_context(|| format!("listening on {}", settings.site_addr))?;
         let feed = LiveFeed::start(pool.clone());
         let sessions = sessions::layer(&pool, &feed, settings.secure_cookies);
+        let claims = Claims::start(pool.clone());
         let state = AppState {
             leptos_options: Arc::new(settings.leptos_options()),
-            rules: settings.booking_rules(),
-            claims: Claims::start(pool.clone()),
+            bookings: Bookings::new(claims.clone(), feed.clone(), settings.booking_rules()),
+            shows: Shows::new(pool.clone(), feed.clone()),
             pool,
             feed,
             rate_limits: RateLimits::new(&settings.rate_limits),
@@ -77,7 +65,8 @@ impl Application {
         Ok(Self {
             listener,
             feed: state.feed.clone(),
-            claims: state.claims.clone(),
+            claims,
+            bookings: state.bookings.clone(),
             router: router(state).layer(sessions),
         })
     }
@@ -85,6 +74,11 @@ impl Application {
     /// This instance's claim queue (for tests that book without HTTP).
     pub fn claims(&self) -> Claims {
         self.claims.clone()
+    }
+
+    /// This instance's booking service (for tests that book without HTTP).
+    pub fn bookings(&self) -> Bookings {
+        self.bookings.clone()
     }
 
     /// This instance's live seat feed (for the expiry worker, and tests).
@@ -114,32 +108,18 @@ fn router(state: AppState) -> Router {
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO));
 
-    // What server functions and server-rendered pages reach through Leptos's context.
+    // What server functions and server-rendered pages reach through Leptos's context: the
+    // state as one value.
     let server_context = {
-        let (pool, rules, feed, claims, limits) = (
-            state.pool.clone(),
-            state.rules,
-            state.feed.clone(),
-            state.claims.clone(),
-            state.rate_limits.clone(),
-        );
-        move || {
-            provide_context(pool.clone());
-            provide_context(rules);
-            provide_context(feed.clone());
-            provide_context(claims.clone());
-            provide_context(limits.clone());
-        }
+        let state = state.clone();
+        move || provide_context(state.clone())
     };
     let (rest_api, _) = crate::api::rest::router();
     Router::new()
         .route("/healthz", get(health::alive))
         .merge(rest_api)
+        .merge(crate::api::events::browser_routes())
         .route("/readyz", get(health::ready))
-        .route("/shows/{show_id}/events", get(events::seat_events))
-        // The same feed for API clients (not in the OpenAPI document: an endless stream).
-        .route("/api/v1/shows/{show_id}/events", get(events::seat_events))
-        .route("/events/availability", get(events::availability_events))
         .leptos_routes_with_context(&state, routes, server_context.clone(), {
             let options = LeptosOptions::from_ref(&state);
             move || shell(options.clone())
@@ -156,37 +136,6 @@ fn router(state: AppState) -> Router {
                 .layer(axum::middleware::from_fn(csrf::refuse_cross_site)),
         )
         .with_state(state)
-}
-
-/// Runs the command the user asked for.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(&cli.settings).await,
-        Command::Migrate => {
-            let database = Database::open(&cli.settings).await?;
-            database.migrate().await?;
-            tracing::info!("migrations applied");
-            database.close().await;
-            Ok(())
-        }
-        Command::CreateAdmin { email, password, name } => {
-            let email = Email::parse(&email)?;
-            let name = PersonName::parse(&name)?;
-            let password = NewPassword::parse(&password)?;
-            let database = Database::open(&cli.settings).await?;
-            database.migrate().await?;
-            let admin = users::create_or_promote_admin(&database.pool, &email, &name, &password)
-                .await
-                .map_err(AppError::from);
-            database.close().await;
-            println!(
-                "{} is an admin. If they are signed in, the role applies from their next log-in.",
-                admin?.email
-            );
-            Ok(())
-        }
-        Command::Bench(args) => crate::bench::run(&args, &cli.settings).await,
-    }
 }
 
 /// On a new embedded database: demo shows, and an admin with a random password, printed once.
@@ -208,7 +157,8 @@ async fn prepare_embedded(database: &Database) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(settings: &Settings) -> anyhow::Result<()> {
+/// Runs the web server with its background workers until Ctrl-C or SIGTERM.
+pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let database = Database::open(settings).await?;
     database.migrate().await?;
     if database.is_embedded() {
@@ -217,7 +167,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let app = Application::build(settings, database.pool.clone()).await?;
     // Releases expired holds promptly; correctness does not depend on it (an expired hold is
     // claimable anyway), and running it on every instance is safe (SKIP LOCKED).
-    let expiry_worker = tokio::spawn(bookings::run_expiry_worker(
+    let expiry_worker = tokio::spawn(expiry::run_expiry_worker(
         database.pool.clone(),
         EXPIRY_INTERVAL,
         Some(app.live_feed()),

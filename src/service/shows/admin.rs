@@ -1,82 +1,14 @@
-use sqlx::{PgPool, Row};
+//! What admins do with shows: create them, edit them before they sell, cancel them, block
+//! seats, and read how they sell. The `Shows` handle tells the live feed after each change.
 
-use super::ServiceError;
-use super::error::retrying;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
 use crate::domain::new_show::Place;
-use crate::domain::{
-    BookingStatus, NewShow, Seat, SeatCategory, SeatMap, ShowBooking, ShowEdit, ShowSales, ShowSearch,
-    ShowStatus, ShowSummary,
-};
+use crate::domain::{BookingStatus, NewShow, ShowBooking, ShowEdit, ShowKind, ShowSales, ShowStatus};
 use crate::error::AppError;
-
-/// Most shows one list returns; the list is a storefront, not an export.
-const LIST_LIMIT: i64 = 200;
-
-const SUMMARY_SELECT: &str = r#"
-    SELECT sh.id, sh.kind, sh.title, sh.venue, sh.origin, sh.destination, sh.starts_at, sh.status,
-           counts.total_seats, counts.available_seats,
-           (SELECT min(price_cents) FROM seat_categories c WHERE c.show_id = sh.id) AS min_price_cents
-    FROM shows sh
-    CROSS JOIN LATERAL (
-        SELECT count(*) FILTER (WHERE s.status <> 'BLOCKED') AS total_seats,
-               count(*) FILTER (WHERE s.status = 'AVAILABLE'
-                                   OR (s.status = 'HELD' AND s.held_until < now())) AS available_seats
-        FROM seats s WHERE s.show_id = sh.id
-    ) AS counts
-"#;
-
-/// Shows and trips on sale that have not started, soonest first, matching the search text in
-/// the title, venue, origin or destination (and the day, when given). Seat counts are derived
-/// from the seats (there is no counter row that every booking would have to update).
-#[tracing::instrument(skip(pool))]
-pub async fn list_upcoming(pool: &PgPool, search: &ShowSearch) -> Result<Vec<ShowSummary>, ServiceError> {
-    list(pool, search, true).await
-}
-
-/// Every show and trip, past and cancelled ones too, soonest first, matching the search.
-#[tracing::instrument(skip(pool))]
-pub async fn list_all(pool: &PgPool, search: &ShowSearch) -> Result<Vec<ShowSummary>, ServiceError> {
-    list(pool, search, false).await
-}
-
-async fn list(
-    pool: &PgPool,
-    search: &ShowSearch,
-    upcoming_only: bool,
-) -> Result<Vec<ShowSummary>, ServiceError> {
-    let pattern = search.text().map(|text| format!("%{}%", escape_like(text)));
-    let sql = format!(
-        "{SUMMARY_SELECT}
-        WHERE (NOT $4 OR (sh.status = 'ON_SALE' AND sh.starts_at > now()))
-          AND ($1::text IS NULL
-               OR sh.title ILIKE $1 OR sh.venue ILIKE $1 OR sh.origin ILIKE $1 OR sh.destination ILIKE $1)
-          AND ($3::date IS NULL
-               OR (sh.starts_at >= ($3::date)::timestamp AT TIME ZONE 'UTC'
-                   AND sh.starts_at < ($3::date + 1)::timestamp AT TIME ZONE 'UTC'))
-        ORDER BY sh.starts_at, sh.id
-        LIMIT $2"
-    );
-    let shows = sqlx::query_as::<_, ShowSummary>(&sql)
-        .bind(pattern)
-        .bind(LIST_LIMIT)
-        .bind(search.date())
-        .bind(upcoming_only)
-        .fetch_all(pool)
-        .await?;
-    Ok(shows)
-}
-
-/// The given shows, whatever their state (for pages about one show or a customer's bookings).
-#[tracing::instrument(skip(pool))]
-pub async fn summaries(pool: &PgPool, show_ids: &[i64]) -> Result<Vec<ShowSummary>, ServiceError> {
-    let sql = format!("{SUMMARY_SELECT} WHERE sh.id = ANY($1)");
-    Ok(sqlx::query_as::<_, ShowSummary>(&sql).bind(show_ids).fetch_all(pool).await?)
-}
-
-/// One show or trip as the lists show it, whatever its status.
-pub async fn summary(pool: &PgPool, show_id: i64) -> Result<ShowSummary, ServiceError> {
-    summaries(pool, &[show_id]).await?.pop().ok_or(AppError::ShowNotFound.into())
-}
+use crate::service::ServiceError;
+use crate::service::error::retrying;
 
 /// Creates a show with all its categories and seats in one transaction: three statements
 /// whatever the size of the layout (the seats go in as arrays).
@@ -138,50 +70,6 @@ pub async fn create(pool: &PgPool, show: &NewShow) -> Result<i64, ServiceError> 
     Ok(show_id)
 }
 
-/// Every seat of a show with its status as a customer should read it: a hold that ran out
-/// reads as AVAILABLE even before the expiry worker has released it.
-#[tracing::instrument(skip(pool))]
-pub async fn seat_map(pool: &PgPool, show_id: i64) -> Result<SeatMap, ServiceError> {
-    let show = sqlx::query("SELECT id, kind, title, starts_at, status FROM shows WHERE id = $1")
-        .bind(show_id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(ServiceError::Rejected(AppError::ShowNotFound))?;
-    let categories = sqlx::query(
-        "SELECT code, name, price_cents, rank FROM seat_categories WHERE show_id = $1 ORDER BY rank",
-    )
-    .bind(show_id)
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(SeatCategory {
-            code: row.try_get("code")?,
-            name: row.try_get("name")?,
-            price_cents: row.try_get("price_cents")?,
-            rank: row.try_get("rank")?,
-        })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let seats = sqlx::query_as::<_, Seat>(
-        "SELECT seat_id, row_label, number, label, grid_row, grid_col, category,
-                CASE WHEN status = 'HELD' AND held_until < now() THEN 'AVAILABLE' ELSE status END AS status
-         FROM seats WHERE show_id = $1 ORDER BY seat_id",
-    )
-    .bind(show_id)
-    .fetch_all(pool)
-    .await?;
-    Ok(SeatMap {
-        show_id,
-        kind: show.try_get("kind")?,
-        title: show.try_get("title")?,
-        starts_at: show.try_get("starts_at")?,
-        status: show.try_get("status")?,
-        categories,
-        seats,
-    })
-}
-
 const SALES_SELECT: &str = r#"
     SELECT sh.id, sh.kind, sh.title, sh.venue, sh.origin, sh.destination, sh.starts_at, sh.status, sh.hold_seconds,
            counts.sold, counts.held, counts.free, counts.blocked,
@@ -201,26 +89,24 @@ const SALES_SELECT: &str = r#"
 
 /// Every show and trip with how it sells, the newest start first: the admin dashboard.
 #[tracing::instrument(skip(pool))]
-pub async fn sales_overview(pool: &PgPool) -> Result<Vec<ShowSales>, ServiceError> {
+pub(super) async fn sales_overview(pool: &PgPool) -> Result<Vec<ShowSales>, ServiceError> {
     let sql = format!("{SALES_SELECT} ORDER BY sh.starts_at DESC, sh.id DESC LIMIT 500");
-    Ok(sqlx::query_as::<_, ShowSales>(&sql).fetch_all(pool).await?)
+    let rows: Vec<SalesRow> = sqlx::query_as(&sql).fetch_all(pool).await?;
+    Ok(rows.into_iter().map(ShowSales::from).collect())
 }
 
 /// How one show sells.
 #[tracing::instrument(skip(pool))]
-pub async fn sales(pool: &PgPool, show_id: i64) -> Result<ShowSales, ServiceError> {
+pub(super) async fn sales(pool: &PgPool, show_id: i64) -> Result<ShowSales, ServiceError> {
     let sql = format!("{SALES_SELECT} WHERE sh.id = $1");
-    sqlx::query_as::<_, ShowSales>(&sql)
-        .bind(show_id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(AppError::ShowNotFound.into())
+    let row: Option<SalesRow> = sqlx::query_as(&sql).bind(show_id).fetch_optional(pool).await?;
+    row.map(ShowSales::from).ok_or(AppError::ShowNotFound.into())
 }
 
 /// Every booking of a show that got seats, newest first, with its customer.
 #[tracing::instrument(skip(pool))]
-pub async fn bookings_of(pool: &PgPool, show_id: i64) -> Result<Vec<ShowBooking>, ServiceError> {
-    let rows = sqlx::query(
+pub(super) async fn bookings_of(pool: &PgPool, show_id: i64) -> Result<Vec<ShowBooking>, ServiceError> {
+    let rows: Vec<ShowBookingRow> = sqlx::query_as(
         r#"
         SELECT b.id, u.name, u.email, b.total_cents, b.created_at,
                CASE WHEN b.status = 'PENDING' AND b.hold_expires_at < now() THEN 'EXPIRED' ELSE b.status END AS status,
@@ -235,26 +121,90 @@ pub async fn bookings_of(pool: &PgPool, show_id: i64) -> Result<Vec<ShowBooking>
     .bind(show_id)
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(ShowBooking {
-                id: row.try_get("id")?,
-                customer_name: row.try_get("name")?,
-                customer_email: row.try_get("email")?,
-                status: row.try_get::<BookingStatus, _>("status")?,
-                seats: row.try_get("seats")?,
-                total_cents: row.try_get("total_cents")?,
-                created_at: row.try_get("created_at")?,
-            })
+    Ok(rows
+        .into_iter()
+        .map(|row| ShowBooking {
+            id: row.id,
+            customer_name: row.name,
+            customer_email: row.email,
+            status: row.status,
+            seats: row.seats,
+            total_cents: row.total_cents,
+            created_at: row.created_at,
         })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(ServiceError::from)
+        .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct SalesRow {
+    id: i64,
+    kind: ShowKind,
+    title: String,
+    venue: Option<String>,
+    origin: Option<String>,
+    destination: Option<String>,
+    starts_at: DateTime<Utc>,
+    status: ShowStatus,
+    hold_seconds: Option<i32>,
+    sold: i64,
+    held: i64,
+    free: i64,
+    blocked: i64,
+    revenue_cents: i64,
+    editable: bool,
+}
+
+impl From<SalesRow> for ShowSales {
+    fn from(r: SalesRow) -> Self {
+        Self {
+            id: r.id,
+            kind: r.kind,
+            title: r.title,
+            venue: r.venue,
+            origin: r.origin,
+            destination: r.destination,
+            starts_at: r.starts_at,
+            status: r.status,
+            hold_seconds: r.hold_seconds,
+            sold: r.sold,
+            held: r.held,
+            free: r.free,
+            blocked: r.blocked,
+            revenue_cents: r.revenue_cents,
+            editable: r.editable,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ShowBookingRow {
+    id: i64,
+    name: String,
+    email: String,
+    total_cents: i64,
+    created_at: DateTime<Utc>,
+    status: BookingStatus,
+    seats: Vec<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EditRow {
+    status: ShowStatus,
+    done: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct BlockRow {
+    show_status: Option<ShowStatus>,
+    found: i64,
+    changed: i64,
+    refused: Vec<String>,
 }
 
 /// Changes the title and start time of a show that has sold nothing yet.
 #[tracing::instrument(skip(pool))]
-pub async fn edit(pool: &PgPool, show_id: i64, edit: &ShowEdit) -> Result<(), ServiceError> {
-    let row = sqlx::query(
+pub(super) async fn edit(pool: &PgPool, show_id: i64, edit: &ShowEdit) -> Result<(), ServiceError> {
+    let row: EditRow = sqlx::query_as(
         r#"
         WITH target AS (
             SELECT id, status,
@@ -275,17 +225,10 @@ pub async fn edit(pool: &PgPool, show_id: i64, edit: &ShowEdit) -> Result<(), Se
     .fetch_optional(pool)
     .await?
     .ok_or(AppError::ShowNotFound)?;
-    if row.try_get("done")? {
+    if row.done {
         return Ok(());
     }
-    Err(if row.try_get::<ShowStatus, _>("status")? == ShowStatus::Cancelled {
-        AppError::ShowCancelled
-    } else {
-        AppError::WrongBookingState(
-            "This show has bookings already, so its title and start time can no longer change.".into(),
-        )
-    }
-    .into())
+    Err(if row.status == ShowStatus::Cancelled { AppError::ShowCancelled } else { AppError::ShowHasBookings }.into())
 }
 
 /// Cancels a show: it stops selling, every live booking becomes CANCELLED (its customer sees
@@ -293,7 +236,7 @@ pub async fn edit(pool: &PgPool, show_id: i64, edit: &ShowEdit) -> Result<(), Se
 /// waits on the seat locks and then finds the seats BLOCKED, so nothing sells afterwards.
 /// Returns how many bookings were cancelled.
 #[tracing::instrument(skip(pool))]
-pub async fn cancel(pool: &PgPool, show_id: i64) -> Result<u64, ServiceError> {
+pub(super) async fn cancel(pool: &PgPool, show_id: i64) -> Result<u64, ServiceError> {
     retrying(|| async {
         let mut tx = pool.begin().await?;
         let status: ShowStatus = sqlx::query_scalar("SELECT status FROM shows WHERE id = $1 FOR UPDATE")
@@ -348,7 +291,7 @@ pub async fn cancel(pool: &PgPool, show_id: i64) -> Result<u64, ServiceError> {
 /// Takes free seats off sale (`blocked` = true) or puts blocked seats back on sale. All or
 /// nothing: a seat that is held or sold (or already in the wanted state) is named in the error.
 #[tracing::instrument(skip(pool))]
-pub async fn set_blocked(
+pub(super) async fn set_blocked(
     pool: &PgPool,
     show_id: i64,
     seat_ids: &[i32],
@@ -363,7 +306,7 @@ pub async fn set_blocked(
     let seat_ids = &seat_ids;
     let (from, to) = if blocked { ("AVAILABLE", "BLOCKED") } else { ("BLOCKED", "AVAILABLE") };
     retrying(|| async {
-        let row = sqlx::query(
+        let row: BlockRow = sqlx::query_as(
             r#"
             WITH show AS (SELECT status FROM shows WHERE id = $1),
             locked AS (
@@ -393,40 +336,21 @@ pub async fn set_blocked(
         .bind(to)
         .fetch_one(pool)
         .await?;
-        match row.try_get::<Option<ShowStatus>, _>("show_status")? {
+        match row.show_status {
             None => return Err(AppError::ShowNotFound.into()),
             Some(ShowStatus::Cancelled) => return Err(AppError::ShowCancelled.into()),
             Some(ShowStatus::OnSale) => {}
         }
-        if row.try_get::<i64, _>("changed")? == seat_ids.len() as i64 {
+        if row.changed == seat_ids.len() as i64 {
             return Ok(());
         }
-        if row.try_get::<i64, _>("found")? != seat_ids.len() as i64 {
+        if row.found != seat_ids.len() as i64 {
             return Err(AppError::invalid("seats", "Some of the chosen seats do not exist in this show.").into());
         }
-        let refused: Vec<String> = row.try_get("refused")?;
+        let refused = row.refused;
         let what = if blocked { "free, so they cannot be blocked" } else { "blocked, so they cannot be unblocked" };
         Err(AppError::invalid("seats", format!("Not {what}: {}.", refused.join(", "))).into())
     })
     .await
 }
 
-/// Makes `%`, `_` and `\` in user text match themselves in a LIKE pattern.
-fn escape_like(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn like_wildcards_in_user_text_are_escaped() {
-        assert_eq!(super::escape_like(r"50%_off\"), r"50\%\_off\\");
-    }
-}

@@ -1,4 +1,5 @@
-//! Server-Sent Events: the live feed as open pages (and API clients) receive it.
+//! Server-Sent Events: the live feed as open pages receive it (REST clients get the same seat
+//! stream under `/api/v1`, see `rest::events`).
 //!
 //! A seat stream starts with a `snapshot` of every seat, then sends `seats` events with what
 //! changed; a subscriber that fell too far behind gets a fresh snapshot instead of the
@@ -6,14 +7,25 @@
 
 use std::convert::Infallible;
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use futures::stream::{self, Stream};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::AppError;
+use crate::server::error_response::json_error;
+use crate::server::state::AppState;
 use crate::service::live::{LiveFeed, SeatSubscription};
+
+/// The streams the browser's pages open.
+pub fn browser_routes() -> Router<AppState> {
+    Router::new()
+        .route("/shows/{show_id}/events", get(seat_events))
+        .route("/events/availability", get(availability_events))
+}
 
 pub async fn seat_events(State(feed): State<LiveFeed>, Path(show_id): Path<String>) -> Response {
     let Ok(show_id) = show_id.parse::<i64>() else {
@@ -69,6 +81,5 @@ fn event<T: serde::Serialize + ?Sized>(name: &str, data: &T) -> Event {
 }
 
 fn error_response(error: AppError) -> Response {
-    let body = serde_json::json!({ "error": error.to_string(), "code": error.code() });
-    (error.status_code(), axum::Json(body)).into_response()
+    json_error(&error)
 }

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
-use super::{ServiceError, shows};
+use crate::service::ServiceError;
+use crate::service::shows::catalog as shows;
 use crate::domain::{SeatMap, ShowSummary};
 
 /// The oldest entry served.
@@ -21,7 +22,7 @@ const CAPACITY: usize = 1000;
 
 /// A show and every seat's state, read together.
 #[derive(Debug)]
-pub struct ShowView {
+pub struct CachedShow {
     pub show: ShowSummary,
     pub seat_map: SeatMap,
 }
@@ -41,7 +42,7 @@ struct State {
 }
 
 struct Entry {
-    view: Arc<ShowView>,
+    view: Arc<CachedShow>,
     loaded_at: Instant,
 }
 
@@ -53,7 +54,7 @@ impl State {
 
 impl ShowCache {
     /// The show from memory when fresh, else read from the database (and kept).
-    pub async fn get(&self, pool: &PgPool, show_id: i64) -> Result<Arc<ShowView>, ServiceError> {
+    pub async fn get(&self, pool: &PgPool, show_id: i64) -> Result<Arc<CachedShow>, ServiceError> {
         let version = {
             let state = self.state.lock().expect("show cache lock");
             if let Some(entry) = state.entries.get(&show_id)
@@ -64,7 +65,7 @@ impl ShowCache {
             state.version(show_id)
         };
         let loaded_at = Instant::now();
-        let view = Arc::new(ShowView {
+        let view = Arc::new(CachedShow {
             show: shows::summary(pool, show_id).await?,
             seat_map: shows::seat_map(pool, show_id).await?,
         });

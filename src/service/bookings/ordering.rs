@@ -1,0 +1,279 @@
+//! Holding and booking seats: chosen seats, or the best available ones. Claims go through the
+//! claim queue (`service::claims`), which runs the orders that arrive together as one
+//! statement. A request that could not get its seats is recorded as a FAILED booking, so
+//! replaying its idempotency key gives the same refusal.
+
+use sqlx::PgPool;
+
+use super::BookingRules;
+use super::reads;
+use crate::domain::best_available::{self, NotEnough};
+use crate::domain::show::selling;
+use crate::domain::{BookedSeat, Booking, BookingFailure, BookingStatus, IdempotencyKey, SeatRequest, ShowStatus};
+use crate::error::AppError;
+use crate::service::ServiceError;
+use crate::service::claims::{Claim, Claims};
+use crate::service::error::retrying;
+use crate::service::shows;
+
+/// Hold the seats until the hold expires, or book them at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commitment {
+    Hold,
+    BookNow,
+}
+
+/// A request for seats from one customer.
+#[derive(Debug, Clone)]
+pub(super) struct SeatOrder {
+    pub show_id: i64,
+    pub user_id: i64,
+    pub seats: SeatRequest,
+    pub commitment: Commitment,
+    pub idempotency_key: Option<IdempotencyKey>,
+}
+
+/// How often "best available" picks again after someone took the seats it chose. Each retry
+/// spreads wider over equally good seats, so a crowd asking at once converges quickly.
+const BEST_AVAILABLE_ATTEMPTS: u32 = 12;
+
+/// Claims the seats of `order`: all or nothing. A booking that could not get its seats is
+/// recorded as FAILED and returned as such (its `failure` says why); replaying the same
+/// idempotency key returns the first booking, whatever it was.
+#[tracing::instrument(skip(claims, rules), fields(show_id = order.show_id, user_id = order.user_id))]
+pub(super) async fn order_seats(
+    claims: &Claims,
+    rules: &BookingRules,
+    order: SeatOrder,
+) -> Result<Booking, ServiceError> {
+    let pool = claims.pool();
+    let request = order.seats.clone().parse(rules.max_seats_per_booking)?;
+    let fingerprint = fingerprint(&order, &request);
+    if let Some(key) = &order.idempotency_key
+        && let Some(first) = replay(pool, order.user_id, key, &fingerprint).await?
+    {
+        return Ok(first);
+    }
+    let order = Fingerprinted { order: &order, fingerprint: &fingerprint };
+    match request {
+        SeatRequest::Seats(seat_ids) => match claim(claims, rules, &order, &seat_ids, true).await? {
+            Claimed::Stored(booking) => Ok(booking),
+            Claimed::TakenNotRecorded => unreachable!("failures are recorded when asked to"),
+        },
+        SeatRequest::BestAvailable { count, category } => {
+            let mut attempt = 1;
+            loop {
+                let map = shows::seat_map(pool, order.order.show_id).await?;
+                selling(map.status, map.starts_at, chrono::Utc::now())?;
+                if let Some(wanted) = &category
+                    && !map.categories.iter().any(|c| &c.code == wanted)
+                {
+                    return Err(AppError::invalid(
+                        "category",
+                        format!("This show has no seat category “{wanted}”."),
+                    )
+                    .into());
+                }
+                let variant =
+                    if attempt == 1 { 0 } else { rand::random_range(0..2usize.pow(attempt.min(10))) };
+                let seat_ids = match best_available::choose(
+                    &map.seats,
+                    &map.categories,
+                    usize::from(count),
+                    category.as_deref(),
+                    variant,
+                ) {
+                    Ok(ids) => ids,
+                    Err(NotEnough { available }) => {
+                        let failure = BookingFailure::NotEnoughSeats { requested: count, available };
+                        return retrying(|| record_failure(pool, &order, &failure)).await;
+                    }
+                };
+                // Only the last attempt records a failure; earlier ones just pick again.
+                let last = attempt == BEST_AVAILABLE_ATTEMPTS;
+                match claim(claims, rules, &order, &seat_ids, last).await? {
+                    Claimed::Stored(booking) => return Ok(booking),
+                    Claimed::TakenNotRecorded => attempt += 1,
+                }
+            }
+        }
+    }
+}
+
+/// An order with the fingerprint stored beside its idempotency key.
+struct Fingerprinted<'a> {
+    order: &'a SeatOrder,
+    fingerprint: &'a str,
+}
+
+/// What was asked for, in a form that tells two requests apart: e.g. "show 7, hold, seats 3,4"
+/// or "show 7, book now, best 2 PREMIUM".
+fn fingerprint(order: &SeatOrder, request: &SeatRequest) -> String {
+    let commitment = match order.commitment {
+        Commitment::Hold => "hold",
+        Commitment::BookNow => "book now",
+    };
+    let seats = match request {
+        SeatRequest::Seats(ids) => {
+            format!("seats {}", ids.iter().map(i32::to_string).collect::<Vec<_>>().join(","))
+        }
+        SeatRequest::BestAvailable { count, category } => {
+            format!("best {count} {}", category.as_deref().unwrap_or("any"))
+        }
+    };
+    format!("show {}, {commitment}, {seats}", order.show_id)
+}
+
+/// The booking first made with this key, if any; refused when the key was used for a
+/// different request (a client bug that must not silently return someone else's answer).
+async fn replay(
+    pool: &PgPool,
+    user_id: i64,
+    key: &IdempotencyKey,
+    fingerprint: &str,
+) -> Result<Option<Booking>, ServiceError> {
+    let Some((booking, first_request)) = reads::find_by_key(pool, user_id, key).await? else {
+        return Ok(None);
+    };
+    if first_request != fingerprint {
+        return Err(AppError::invalid(
+            "idempotency_key",
+            "This idempotency key was already used for a different request.",
+        )
+        .into());
+    }
+    Ok(Some(booking))
+}
+
+/// What one claim left behind.
+enum Claimed {
+    /// The booking stored: PENDING or CONFIRMED with its seats, or FAILED with the reason.
+    Stored(Booking),
+    /// Some seats were taken and, as asked, nothing was recorded: best available picks again.
+    TakenNotRecorded,
+}
+
+/// Claims the seats of one order through the claim queue. `record_failure` = false leaves no
+/// trace when the seats are taken.
+async fn claim(
+    claims: &Claims,
+    rules: &BookingRules,
+    order: &Fingerprinted<'_>,
+    seat_ids: &[i32],
+    record_failure: bool,
+) -> Result<Claimed, ServiceError> {
+    let Fingerprinted { order, fingerprint } = *order;
+    let outcome = claims
+        .claim(Claim {
+            show_id: order.show_id,
+            user_id: order.user_id,
+            seat_ids: seat_ids.to_vec(),
+            hold_seconds: rules.hold_seconds,
+            idempotency_key: order.idempotency_key.as_ref().map(|key| key.as_str().to_owned()),
+            book_now: order.commitment == Commitment::BookNow,
+            record_failure,
+            request: fingerprint.to_owned(),
+        })
+        .await?;
+
+    let Some(show_status) = outcome.show_status else {
+        return Err(AppError::ShowNotFound.into());
+    };
+    // The database's clock decides whether the show was still selling: once a booking is
+    // stored, that is the answer, whatever time it is here now.
+    let Some(stored) = outcome.booking else {
+        if !outcome.selling {
+            return Err(match show_status {
+                ShowStatus::Cancelled => AppError::ShowCancelled,
+                ShowStatus::OnSale => AppError::ShowStarted,
+            }
+            .into());
+        }
+        if outcome.seats_found != seat_ids.len() as i64 {
+            return Err(
+                AppError::invalid("seats", "Some of the chosen seats do not exist in this show.").into()
+            );
+        }
+        if !outcome.taken.is_empty() && !record_failure {
+            return Ok(Claimed::TakenNotRecorded);
+        }
+        // Nothing inserted though the seats were there: the idempotency key was used by a
+        // concurrent request, which is the first answer.
+        return concurrent_first_answer(claims.pool(), order, fingerprint).await.map(Claimed::Stored);
+    };
+
+    let failed = stored.status == BookingStatus::Failed;
+    if !failed && stored.seats_claimed != seat_ids.len() as i64 {
+        // The statement stored a booking without all its seats: never answer it as booked.
+        tracing::error!(booking_id = stored.id, claimed = stored.seats_claimed, wanted = seat_ids.len(),
+            "a booking was stored without all of its seats");
+        return Err(AppError::Internal.into());
+    }
+    Ok(Claimed::Stored(Booking {
+        id: stored.id,
+        show_id: order.show_id,
+        user_id: order.user_id,
+        status: stored.status,
+        seats: seat_ids.iter().zip(outcome.labels).map(|(&seat_id, label)| BookedSeat { seat_id, label }).collect(),
+        total_cents: stored.total_cents,
+        hold_expires_at: stored.hold_expires_at,
+        failure: failed.then_some(BookingFailure::SeatsTaken { seats: outcome.taken }),
+        created_at: stored.created_at,
+    }))
+}
+
+/// Records a booking that failed before it could claim anything (not enough seats).
+async fn record_failure(
+    pool: &PgPool,
+    order: &Fingerprinted<'_>,
+    failure: &BookingFailure,
+) -> Result<Booking, ServiceError> {
+    let Fingerprinted { order, fingerprint } = *order;
+    let BookingFailure::NotEnoughSeats { requested, available } = *failure else {
+        unreachable!("taken seats are recorded by the claim statement")
+    };
+    let inserted: Option<i64> = sqlx::query_scalar(
+        r#"
+        WITH booking AS (
+            INSERT INTO bookings (show_id, user_id, status, seat_ids, total_cents, idempotency_key, failure, request)
+            VALUES ($1, $2, 'FAILED', '{}', 0, $3, booking_failure_json(NULL, $4, $5), $6)
+            ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING id
+        ),
+        event AS (
+            INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids)
+            SELECT $1, id, NULL, 'FAILED', '{}' FROM booking
+        )
+        SELECT id FROM booking
+        "#,
+    )
+    .bind(order.show_id)
+    .bind(order.user_id)
+    .bind(order.idempotency_key.as_ref().map(IdempotencyKey::as_str))
+    .bind(i32::from(requested))
+    .bind(i32::try_from(available).unwrap_or(i32::MAX))
+    .bind(fingerprint)
+    .fetch_optional(pool)
+    .await?;
+    match inserted {
+        Some(id) => reads::get(pool, id, Some(order.user_id)).await,
+        None => concurrent_first_answer(pool, order, fingerprint).await,
+    }
+}
+
+/// Nothing was inserted although the request was valid: a concurrent request with the same
+/// idempotency key got there first, and its booking is the answer.
+async fn concurrent_first_answer(
+    pool: &PgPool,
+    order: &SeatOrder,
+    fingerprint: &str,
+) -> Result<Booking, ServiceError> {
+    let Some(key) = &order.idempotency_key else {
+        tracing::error!("a claim without an idempotency key inserted nothing");
+        return Err(AppError::Internal.into());
+    };
+    replay(pool, order.user_id, key, fingerprint).await?.ok_or_else(|| {
+        tracing::error!("an idempotency key conflicted but its booking is missing");
+        AppError::Internal.into()
+    })
+}

@@ -1,0 +1,53 @@
+//! The session-ended bus: when a session ends (log-out, or its id cycled at log-in) every
+//! instance hears of it over the live feed's LISTEN connection and forgets the session from
+//! its cache (`server::sessions`).
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use tokio::sync::broadcast;
+
+use crate::service::ServiceError;
+
+/// Sessions ended, one id per notification.
+pub(super) const CHANNEL: &str = "boxoffice_sessions_ended";
+/// Endings a slow subscriber may fall behind by.
+const BACKLOG: usize = 256;
+
+/// What the session cache must forget.
+#[derive(Debug, Clone)]
+pub enum EndedSessions {
+    One(Arc<str>),
+    /// The connection dropped: endings may have been missed.
+    Unknown,
+}
+
+pub(super) struct SessionBus {
+    sender: broadcast::Sender<EndedSessions>,
+}
+
+impl SessionBus {
+    pub(super) fn new() -> Self {
+        Self { sender: broadcast::channel(BACKLOG).0 }
+    }
+
+    /// Tells every instance, this one too (through its LISTEN connection).
+    pub(super) async fn announce(&self, pool: &PgPool, session_id: &str) -> Result<(), ServiceError> {
+        sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(session_id).execute(pool).await?;
+        Ok(())
+    }
+
+    pub(super) fn subscribe(&self) -> broadcast::Receiver<EndedSessions> {
+        self.sender.subscribe()
+    }
+
+    /// A notification heard on the channel.
+    pub(super) fn deliver(&self, session_id: &str) {
+        let _ = self.sender.send(EndedSessions::One(session_id.into()));
+    }
+
+    /// The connection dropped: anything may have ended meanwhile.
+    pub(super) fn missed(&self) {
+        let _ = self.sender.send(EndedSessions::Unknown);
+    }
+}

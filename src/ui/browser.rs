@@ -1,0 +1,28 @@
+//! Small things the browser provides (and the server stands in for while rendering): its clock
+//! and random numbers.
+
+/// Milliseconds since 1970 by the browser's clock (the server's on the server).
+pub fn now_millis() -> f64 {
+    #[cfg(feature = "hydrate")]
+    return js_sys::Date::now();
+    #[cfg(not(feature = "hydrate"))]
+    return std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as f64)
+        .unwrap_or_default();
+}
+
+/// A random key for one checkout, so a retried hold is recognised as the same request.
+pub fn checkout_key() -> String {
+    format!("checkout-{:08x}{:08x}{:08x}", random_u32(), random_u32(), random_u32())
+}
+
+#[cfg(feature = "hydrate")]
+fn random_u32() -> u32 {
+    (js_sys::Math::random() * f64::from(u32::MAX)) as u32
+}
+
+#[cfg(all(feature = "ssr", not(feature = "hydrate")))]
+fn random_u32() -> u32 {
+    rand::random()
+}
