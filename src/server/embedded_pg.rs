@@ -1,5 +1,7 @@
 //! The embedded default database: a private PostgreSQL cluster run from the system's own
-//! PostgreSQL binaries, so a newcomer needs no database set-up.
+//! PostgreSQL binaries, so a newcomer needs no database set-up. (Over 400 lines because
+//! finding the binaries, preparing the folder, starting, attaching and stopping are one
+//! lifecycle that reads best in one place.)
 //!
 //! Layout of the folder it is given:
 //! `pgdata/` (the cluster), `run/` (its Unix socket; it listens on no TCP port) and

@@ -1,6 +1,6 @@
 use boxoffice::domain::user::{Email, NewPassword, PersonName, Role};
 use boxoffice::error::AppError;
-use boxoffice::service::ServiceError::Rejected;
+use boxoffice::service::ServiceError::Refused;
 use boxoffice::service::users;
 
 use crate::helpers::{TestApp, TestDatabase};
@@ -35,7 +35,7 @@ async fn a_taken_email_is_refused_whatever_its_case() {
     users::register(&app.pool, &email, &name, &password).await.unwrap();
     let again =
         users::register(&app.pool, &Email::parse("GRACE@example.com").unwrap(), &name, &password).await;
-    assert!(matches!(again, Err(Rejected(AppError::EmailTaken))), "{again:?}");
+    assert!(matches!(again, Err(Refused(AppError::EmailTaken))), "{again:?}");
 }
 
 #[tokio::test]
@@ -45,8 +45,8 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
     users::register(&app.pool, &email, &name, &password).await.unwrap();
     let wrong = users::authenticate(&app.pool, "alan@example.com", "bombe machine").await;
     let unknown = users::authenticate(&app.pool, "nobody@example.com", "enigma machine").await;
-    assert!(matches!(wrong, Err(Rejected(AppError::WrongCredentials))));
-    assert!(matches!(unknown, Err(Rejected(AppError::WrongCredentials))));
+    assert!(matches!(wrong, Err(Refused(AppError::WrongCredentials))));
+    assert!(matches!(unknown, Err(Refused(AppError::WrongCredentials))));
 }
 
 #[tokio::test]

@@ -2,10 +2,11 @@
 //! blocking seats, and the admin pages. Everything through HTTP, as a browser would.
 
 use boxoffice::domain::{BookingStatus, SeatRequest, SeatStatus};
-use boxoffice::service::bookings::{self, Commitment, SeatOrder};
+use boxoffice::error::AppError;
+use boxoffice::service::ServiceError;
 use serde_json::{Value, json};
 
-use crate::booking_world::{create_show, create_users, hall, rules};
+use crate::booking_world::{booking_service, create_show, create_users, customer, hall};
 use crate::helpers::{Browser, TestApp};
 
 fn trip_spec(starts_in_days: i64) -> Value {
@@ -160,14 +161,10 @@ async fn a_show_can_be_edited_until_its_first_sale() {
     assert_eq!((status, &body["InvalidInput"]["field"]), (400, &json!("starts_at")));
 
     let user = create_users(&app.pool, 1).await[0];
-    let order = SeatOrder {
-        show_id,
-        user_id: user,
-        seats: SeatRequest::Seats(vec![1]),
-        commitment: Commitment::BookNow,
-        idempotency_key: None,
-    };
-    bookings::order_seats(&app.claims, &rules(120), order).await.unwrap().succeeded().unwrap();
+    booking_service(&app, 120)
+        .book_now(&customer(user), show_id, SeatRequest::Seats(vec![1]), None)
+        .await
+        .expect("the first sale");
     let (status, body, _) = admin
         .call("admin/edit_show", &[("show_id", &id), ("title", "Too late"), ("starts_at", &later)])
         .await;
@@ -187,26 +184,16 @@ async fn cancelling_a_show_cancels_its_bookings_and_stops_all_sales() {
     admin.sign_in_as_admin(&app).await;
     let show_id = create_show(&app.pool, &hall(2, 4)).await;
     let users = create_users(&app.pool, 2).await;
-    let order = |user_id, seats: Vec<i32>, commitment| SeatOrder {
-        show_id,
-        user_id,
-        seats: SeatRequest::Seats(seats),
-        commitment,
-        idempotency_key: None,
-    };
+    let service = booking_service(&app, 120);
     let confirmed =
-        bookings::order_seats(&app.claims, &rules(120), order(users[0], vec![1, 2], Commitment::BookNow))
-            .await
-            .unwrap();
-    let held = bookings::order_seats(&app.claims, &rules(120), order(users[1], vec![3], Commitment::Hold))
-        .await
-        .unwrap();
+        service.book_now(&customer(users[0]), show_id, SeatRequest::Seats(vec![1, 2]), None).await.unwrap();
+    let held = service.hold(&customer(users[1]), show_id, SeatRequest::Seats(vec![3]), None).await.unwrap();
 
     let (status, cancelled, _) = admin.call("admin/cancel_show", &[("show_id", &show_id.to_string())]).await;
     assert_eq!((status, cancelled), (200, json!(2)));
 
     for (booking, user) in [(&confirmed, users[0]), (&held, users[1])] {
-        let seen = bookings::get(&app.pool, booking.id, user).await.unwrap();
+        let seen = service.get(&customer(user), booking.id).await.unwrap();
         assert_eq!(seen.status, BookingStatus::Cancelled, "the customer sees it cancelled");
     }
     let statuses: Vec<SeatStatus> =
@@ -216,9 +203,11 @@ async fn cancelling_a_show_cancels_its_bookings_and_stops_all_sales() {
             .await
             .unwrap();
     assert_eq!(statuses, vec![SeatStatus::Blocked], "every seat is off sale");
-    let after =
-        bookings::order_seats(&app.claims, &rules(120), order(users[1], vec![5], Commitment::BookNow)).await;
-    assert!(after.is_err(), "nothing sells after a cancellation");
+    let after = service.book_now(&customer(users[1]), show_id, SeatRequest::Seats(vec![5]), None).await;
+    assert!(
+        matches!(after, Err(ServiceError::Refused(AppError::ShowCancelled))),
+        "nothing sells after a cancellation: {after:?}"
+    );
 
     let (status, body, _) = admin.call("admin/cancel_show", &[("show_id", &show_id.to_string())]).await;
     assert_eq!((status, body), (409, json!("ShowCancelled")));
@@ -232,14 +221,10 @@ async fn admins_block_free_seats_and_unblock_them_but_never_sold_ones() {
     admin.sign_in_as_admin(&app).await;
     let show_id = create_show(&app.pool, &hall(1, 4)).await;
     let user = create_users(&app.pool, 1).await[0];
-    let order = SeatOrder {
-        show_id,
-        user_id: user,
-        seats: SeatRequest::Seats(vec![1]),
-        commitment: Commitment::BookNow,
-        idempotency_key: None,
-    };
-    bookings::order_seats(&app.claims, &rules(120), order).await.unwrap().succeeded().unwrap();
+    booking_service(&app, 120)
+        .book_now(&customer(user), show_id, SeatRequest::Seats(vec![1]), None)
+        .await
+        .expect("the first sale");
 
     let block =
         |seats: Value, blocked: bool| json!({ "show_id": show_id, "seat_ids": seats, "blocked": blocked });

@@ -1,36 +1,35 @@
 //! The booking engine against a real PostgreSQL: races, expiry, idempotency, refusals.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::Duration;
 
-use boxoffice::domain::{BookingStatus, IdempotencyKey, SeatRequest};
+use boxoffice::domain::{Booking, BookingFailure, BookingStatus, IdempotencyKey, SeatRequest};
 use boxoffice::error::AppError;
-use boxoffice::service::bookings::{self, BookingRules, Commitment, SeatOrder};
-use boxoffice::service::claims::Claims;
+use boxoffice::service::Bookings;
+use boxoffice::service::ServiceError::Refused as ServiceRefused;
+use boxoffice::service::bookings::expiry;
 use rand::Rng;
 
-use crate::booking_world::{assert_invariants, create_show, create_users, hall, raw_statuses, rules};
+use crate::booking_world::{
+    assert_invariants, booking_service, create_show, create_users, customer, hall, raw_statuses,
+};
 use crate::helpers::TestApp;
 
-fn order(show_id: i64, user_id: i64, seats: SeatRequest, commitment: Commitment) -> SeatOrder {
-    SeatOrder { show_id, user_id, seats, commitment, idempotency_key: None }
+/// Holds the chosen seats for customer `user_id`; a refusal comes back as the customer sees it.
+async fn hold(service: &Bookings, show_id: i64, user_id: i64, seats: &[i32]) -> Result<Booking, AppError> {
+    Ok(service.hold(&customer(user_id), show_id, SeatRequest::Seats(seats.to_vec()), None).await?)
 }
 
-async fn hold(
-    claims: &Claims,
-    rules: &BookingRules,
-    show_id: i64,
-    user_id: i64,
-    seats: &[i32],
-) -> Result<boxoffice::domain::Booking, AppError> {
-    let booking = bookings::order_seats(
-        claims,
-        rules,
-        order(show_id, user_id, SeatRequest::Seats(seats.to_vec()), Commitment::Hold),
-    )
-    .await?;
-    booking.succeeded()
+/// The FAILED booking that recorded `refusal`, read back by the customer who was refused.
+async fn recorded_refusal(service: &Bookings, user_id: i64, refusal: &AppError) -> Booking {
+    let id = match refusal {
+        AppError::SeatsTaken { booking_id: Some(id), .. }
+        | AppError::NotEnoughSeats { booking_id: Some(id), .. } => *id,
+        other => panic!("not a refusal recorded as a FAILED booking: {other:?}"),
+    };
+    let booking = service.get(&customer(user_id), id).await.expect("the refused order was recorded");
+    assert_eq!(booking.status, BookingStatus::Failed, "{booking:?}");
+    booking
 }
 
 #[tokio::test]
@@ -38,23 +37,28 @@ async fn hot_seat_200_racers_exactly_one_wins() {
     let app = TestApp::spawn_with_connections(60).await;
     let show = create_show(&app.pool, &hall(2, 10)).await;
     let users = create_users(&app.pool, 200).await;
-    let rules = Arc::new(rules(120));
+    let service = booking_service(&app, 120);
 
     let racers: Vec<_> = users
         .into_iter()
         .map(|user| {
-            let (claims, rules) = (app.claims.clone(), rules.clone());
-            tokio::spawn(async move { hold(&claims, &rules, show, user, &[1, 2]).await })
+            let service = service.clone();
+            tokio::spawn(async move { hold(&service, show, user, &[1, 2]).await })
         })
         .collect();
     let mut winners = 0;
+    let mut refusals = HashSet::new();
     for racer in racers {
         match racer.await.unwrap() {
             Ok(booking) => {
                 winners += 1;
                 assert_eq!(booking.status, BookingStatus::Pending);
             }
-            Err(AppError::SeatsTaken { seats }) => assert_eq!(seats, vec!["A1", "A2"]),
+            Err(AppError::SeatsTaken { seats, seat_ids, booking_id }) => {
+                assert_eq!(seats, vec!["A1", "A2"]);
+                assert_eq!(seat_ids, vec![1, 2]);
+                refusals.insert(booking_id.expect("a refusal names the FAILED booking that recorded it"));
+            }
             Err(other) => panic!("a racer got {other:?} instead of a clean refusal"),
         }
     }
@@ -64,6 +68,13 @@ async fn hot_seat_200_racers_exactly_one_wins() {
         .await
         .unwrap();
     assert_eq!(failed, 199, "every refusal is recorded as a FAILED booking");
+    let failed_ids: HashSet<i64> = sqlx::query_scalar("SELECT id FROM bookings WHERE status = 'FAILED'")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(refusals, failed_ids, "each refusal names its own FAILED booking");
     assert_invariants(&app.pool).await;
 }
 
@@ -72,18 +83,18 @@ async fn chaos_500_customers_hold_confirm_cancel_and_expire() {
     let app = TestApp::spawn_with_connections(60).await;
     let show = create_show(&app.pool, &hall(10, 10)).await;
     let users = create_users(&app.pool, 500).await;
-    let rules = Arc::new(rules(1));
+    let service = booking_service(&app, 1);
     // Two workers, as two app instances would run: SKIP LOCKED keeps them from fighting, and
     // the event-chain invariant would catch a booking expired twice.
     let workers = [
-        tokio::spawn(bookings::run_expiry_worker(app.pool.clone(), Duration::from_millis(100), None)),
-        tokio::spawn(bookings::run_expiry_worker(app.pool.clone(), Duration::from_millis(100), None)),
+        tokio::spawn(expiry::run_expiry_worker(app.pool.clone(), Duration::from_millis(100), None)),
+        tokio::spawn(expiry::run_expiry_worker(app.pool.clone(), Duration::from_millis(100), None)),
     ];
 
     let customers: Vec<_> = users
         .into_iter()
         .map(|user| {
-            let (pool, claims, rules) = (app.pool.clone(), app.claims.clone(), rules.clone());
+            let service = service.clone();
             tokio::spawn(async move {
                 let (seats, action, pause) = {
                     let mut rng = rand::rng();
@@ -91,22 +102,23 @@ async fn chaos_500_customers_hold_confirm_cancel_and_expire() {
                     let seats: HashSet<i32> = (0..count).map(|_| rng.random_range(1..=100)).collect();
                     (seats.into_iter().collect::<Vec<_>>(), rng.random_range(0..3), rng.random_range(0..1500))
                 };
-                let booking = match hold(&claims, &rules, show, user, &seats).await {
+                let booking = match hold(&service, show, user, &seats).await {
                     Ok(booking) => booking,
                     Err(AppError::SeatsTaken { .. }) => return,
                     Err(other) => panic!("hold failed with {other:?}"),
                 };
                 tokio::time::sleep(Duration::from_millis(pause)).await;
                 match action {
-                    0 => match bookings::confirm(&pool, booking.id, user).await {
+                    0 => match service.confirm(&customer(user), booking.id).await {
                         Ok(confirmed) => assert_eq!(confirmed.status, BookingStatus::Confirmed),
-                        Err(ServiceRejected(AppError::HoldExpired)) => {}
+                        Err(ServiceRefused(AppError::HoldExpired)) => {}
                         Err(other) => panic!("confirm failed with {other:?}"),
                     },
-                    1 => match bookings::cancel(&pool, booking.id, user).await {
+                    1 => match service.cancel(&customer(user), booking.id).await {
                         Ok(cancelled) => assert_eq!(cancelled.status, BookingStatus::Cancelled),
-                        // The hold ran out first: still to be swept, or already expired by a worker.
-                        Err(ServiceRejected(AppError::HoldExpired | AppError::WrongBookingState(_))) => {}
+                        // The hold ran out first: still to be swept, or already expired by a
+                        // worker; either way the answer is that the hold ran out.
+                        Err(ServiceRefused(AppError::HoldExpired)) => {}
                         Err(other) => panic!("cancel failed with {other:?}"),
                     },
                     _ => {} // walk away and let the hold expire
@@ -118,7 +130,7 @@ async fn chaos_500_customers_hold_confirm_cancel_and_expire() {
         customer.await.expect("a customer task panicked");
     }
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    bookings::expire_due_holds(&app.pool, 10_000).await.unwrap();
+    expiry::expire_due_holds(&app.pool, 10_000).await.unwrap();
     workers.iter().for_each(|worker| worker.abort());
 
     assert_invariants(&app.pool).await;
@@ -134,26 +146,22 @@ async fn chaos_500_customers_hold_confirm_cancel_and_expire() {
     assert_eq!(held, 0);
 }
 
-use boxoffice::service::ServiceError::Rejected as ServiceRejected;
-
 #[tokio::test]
 async fn sell_out_by_count_never_oversells_and_seats_parties_together() {
     let app = TestApp::spawn_with_connections(60).await;
     let show = create_show(&app.pool, &hall(10, 20)).await;
     let users = create_users(&app.pool, 300).await;
-    let rules = Arc::new(rules(120));
+    let service = booking_service(&app, 120);
 
     let buyers: Vec<_> = users
         .into_iter()
         .map(|user| {
-            let (claims, rules) = (app.claims.clone(), rules.clone());
+            let service = service.clone();
             tokio::spawn(async move {
                 let count = rand::rng().random_range(1..=3u16);
                 let request = SeatRequest::BestAvailable { count, category: None };
-                let booking =
-                    bookings::order_seats(&claims, &rules, order(show, user, request, Commitment::BookNow))
-                        .await;
-                (count, booking.map_err(AppError::from).and_then(|b| b.succeeded()))
+                let booking = service.book_now(&customer(user), show, request, None).await;
+                (count, booking.map_err(AppError::from))
             })
         })
         .collect();
@@ -172,7 +180,9 @@ async fn sell_out_by_count_never_oversells_and_seats_parties_together() {
                     split_parties.push(count);
                 }
             }
-            Err(AppError::NotEnoughSeats { requested, .. }) => turned_away.push(requested),
+            Err(AppError::NotEnoughSeats { requested, booking_id: Some(_), .. }) => {
+                turned_away.push(requested)
+            }
             Err(other) => panic!("a buyer got {other:?}"),
         }
     }
@@ -235,18 +245,18 @@ async fn an_expired_hold_cannot_be_confirmed_and_its_seats_are_free_at_once() {
     let app = TestApp::spawn().await;
     let show = create_show(&app.pool, &hall(1, 4)).await;
     let users = create_users(&app.pool, 2).await;
-    let rules = rules(1);
+    let service = booking_service(&app, 1);
 
-    let first = hold(&app.claims, &rules, show, users[0], &[1, 2]).await.unwrap();
+    let first = hold(&service, show, users[0], &[1, 2]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
     // No worker runs in this test: the expired hold is claimable anyway.
-    let second = hold(&app.claims, &rules, show, users[1], &[2, 3]).await.expect("expired seats are free");
+    let second = hold(&service, show, users[1], &[2, 3]).await.expect("expired seats are free");
     assert_eq!(second.status, BookingStatus::Pending);
 
-    let confirm = bookings::confirm(&app.pool, first.id, users[0]).await;
-    assert!(matches!(confirm, Err(ServiceRejected(AppError::HoldExpired))), "{confirm:?}");
-    let first = bookings::get(&app.pool, first.id, users[0]).await.unwrap();
+    let confirm = service.confirm(&customer(users[0]), first.id).await;
+    assert!(matches!(confirm, Err(ServiceRefused(AppError::HoldExpired))), "{confirm:?}");
+    let first = service.get(&customer(users[0]), first.id).await.unwrap();
     assert_eq!(first.status, BookingStatus::Expired);
     let statuses = raw_statuses(&app.pool, show).await;
     assert_eq!(statuses[0].1, "AVAILABLE", "the expired booking released the seat it still had");
@@ -259,9 +269,9 @@ async fn the_expiry_worker_releases_holds_within_two_seconds() {
     let app = TestApp::spawn().await;
     let show = create_show(&app.pool, &hall(1, 4)).await;
     let users = create_users(&app.pool, 1).await;
-    let worker =
-        tokio::spawn(bookings::run_expiry_worker(app.pool.clone(), Duration::from_millis(500), None));
-    let booking = hold(&app.claims, &rules(1), show, users[0], &[3, 4]).await.unwrap();
+    let service = booking_service(&app, 1);
+    let worker = tokio::spawn(expiry::run_expiry_worker(app.pool.clone(), Duration::from_millis(500), None));
+    let booking = hold(&service, show, users[0], &[3, 4]).await.unwrap();
 
     let mut released = false;
     for _ in 0..30 {
@@ -274,7 +284,7 @@ async fn the_expiry_worker_releases_holds_within_two_seconds() {
     }
     worker.abort();
     assert!(released, "seats still held 3 s after a 1 s hold");
-    assert_eq!(bookings::get(&app.pool, booking.id, users[0]).await.unwrap().status, BookingStatus::Expired);
+    assert_eq!(service.get(&customer(users[0]), booking.id).await.unwrap().status, BookingStatus::Expired);
     assert_invariants(&app.pool).await;
 }
 
@@ -283,18 +293,17 @@ async fn replaying_an_idempotency_key_returns_the_first_booking() {
     let app = TestApp::spawn_with_connections(20).await;
     let show = create_show(&app.pool, &hall(1, 10)).await;
     let user = create_users(&app.pool, 1).await[0];
-    let rules = Arc::new(rules(120));
+    let service = booking_service(&app, 120);
     let key = IdempotencyKey::parse("checkout-42").unwrap();
 
     let replays: Vec<_> = (0..20)
         .map(|_| {
-            let (claims, rules, key) = (app.claims.clone(), rules.clone(), key.clone());
+            let (service, key) = (service.clone(), key.clone());
             tokio::spawn(async move {
-                let order = SeatOrder {
-                    idempotency_key: Some(key),
-                    ..order(show, user, SeatRequest::Seats(vec![5, 6]), Commitment::BookNow)
-                };
-                bookings::order_seats(&claims, &rules, order).await.map_err(AppError::from)
+                service
+                    .book_now(&customer(user), show, SeatRequest::Seats(vec![5, 6]), Some(key))
+                    .await
+                    .map_err(AppError::from)
             })
         })
         .collect();
@@ -310,15 +319,27 @@ async fn replaying_an_idempotency_key_returns_the_first_booking() {
 
     // A failed attempt is replayed as the same failure, not retried.
     let other = create_users(&app.pool, 1).await[0];
-    let failing = SeatOrder {
-        idempotency_key: Some(key.clone()),
-        ..order(show, other, SeatRequest::Seats(vec![6]), Commitment::Hold)
-    };
-    let first = bookings::order_seats(&app.claims, &rules, failing.clone()).await.unwrap();
-    assert_eq!(first.status, BookingStatus::Failed);
-    let again = bookings::order_seats(&app.claims, &rules, failing).await.unwrap();
-    assert_eq!((again.id, again.status), (first.id, BookingStatus::Failed));
-    assert_eq!(again.succeeded(), Err(AppError::SeatsTaken { seats: vec!["A6".into()] }));
+    let other_customer = customer(other);
+    let failing = || service.hold(&other_customer, show, SeatRequest::Seats(vec![6]), Some(key.clone()));
+    let first = failing().await.map_err(AppError::from).expect_err("seat A6 is sold");
+    let first_booking = recorded_refusal(&service, other, &first).await;
+    assert_eq!(first_booking.failure, Some(BookingFailure::SeatsTaken { seats: vec!["A6".into()] }));
+    let again = failing().await.map_err(AppError::from).expect_err("a replayed refusal is refused again");
+    assert_eq!(recorded_refusal(&service, other, &again).await.id, first_booking.id);
+    assert_eq!(
+        again,
+        AppError::SeatsTaken {
+            seats: vec!["A6".into()],
+            seat_ids: vec![6],
+            booking_id: Some(first_booking.id)
+        }
+    );
+    assert_eq!(again, first, "the same answer");
+    let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings WHERE status = 'FAILED'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(failed, 1, "recorded once, not retried");
     assert_invariants(&app.pool).await;
 }
 
@@ -327,48 +348,34 @@ async fn cancelling_reopens_the_seats_but_not_after_the_show_started() {
     let app = TestApp::spawn().await;
     let show = create_show(&app.pool, &hall(1, 4)).await;
     let users = create_users(&app.pool, 2).await;
-    let rules = rules(120);
+    let service = booking_service(&app, 120);
 
-    let booking = bookings::order_seats(
-        &app.claims,
-        &rules,
-        order(show, users[0], SeatRequest::Seats(vec![1, 2]), Commitment::BookNow),
-    )
-    .await
-    .unwrap();
+    let booking =
+        service.book_now(&customer(users[0]), show, SeatRequest::Seats(vec![1, 2]), None).await.unwrap();
     assert_eq!(booking.status, BookingStatus::Confirmed);
     assert_eq!(booking.total_cents, 2000);
-    assert!(matches!(
-        hold(&app.claims, &rules, show, users[1], &[2]).await,
-        Err(AppError::SeatsTaken { .. })
-    ));
+    assert!(matches!(hold(&service, show, users[1], &[2]).await, Err(AppError::SeatsTaken { .. })));
 
-    let stranger = bookings::cancel(&app.pool, booking.id, users[1]).await;
+    let stranger = service.cancel(&customer(users[1]), booking.id).await;
     assert!(
-        matches!(stranger, Err(ServiceRejected(AppError::BookingNotFound))),
+        matches!(stranger, Err(ServiceRefused(AppError::BookingNotFound))),
         "another customer cannot cancel it"
     );
-    let cancelled = bookings::cancel(&app.pool, booking.id, users[0]).await.unwrap();
+    let cancelled = service.cancel(&customer(users[0]), booking.id).await.unwrap();
     assert_eq!(cancelled.status, BookingStatus::Cancelled);
-    hold(&app.claims, &rules, show, users[1], &[1, 2]).await.expect("cancelled seats are on sale again");
-    let twice = bookings::cancel(&app.pool, booking.id, users[0]).await;
-    assert!(matches!(twice, Err(ServiceRejected(AppError::WrongBookingState(_)))));
+    hold(&service, show, users[1], &[1, 2]).await.expect("cancelled seats are on sale again");
+    let twice = service.cancel(&customer(users[0]), booking.id).await;
+    assert!(matches!(twice, Err(ServiceRefused(AppError::AlreadyCancelled))), "{twice:?}");
 
-    let later = bookings::order_seats(
-        &app.claims,
-        &rules,
-        order(show, users[0], SeatRequest::Seats(vec![4]), Commitment::BookNow),
-    )
-    .await
-    .unwrap();
+    let later = service.book_now(&customer(users[0]), show, SeatRequest::Seats(vec![4]), None).await.unwrap();
     sqlx::query("UPDATE shows SET starts_at = now() - interval '1 minute' WHERE id = $1")
         .bind(show)
         .execute(&app.pool)
         .await
         .unwrap();
-    let too_late = bookings::cancel(&app.pool, later.id, users[0]).await;
-    assert!(matches!(too_late, Err(ServiceRejected(AppError::ShowStarted))), "{too_late:?}");
-    let no_sale = hold(&app.claims, &rules, show, users[1], &[3]).await;
+    let too_late = service.cancel(&customer(users[0]), later.id).await;
+    assert!(matches!(too_late, Err(ServiceRefused(AppError::ShowStarted))), "{too_late:?}");
+    let no_sale = hold(&service, show, users[1], &[3]).await;
     assert_eq!(no_sale.unwrap_err(), AppError::ShowStarted);
     assert_invariants(&app.pool).await;
 }
@@ -380,27 +387,25 @@ async fn blocked_seats_are_never_sold() {
     spec.layout.blocked = vec!["A2".into()];
     let show = create_show(&app.pool, &spec).await;
     let user = create_users(&app.pool, 1).await[0];
-    let rules = rules(120);
+    let service = booking_service(&app, 120);
 
+    let refusal = hold(&service, show, user, &[1, 2]).await.unwrap_err();
+    let failed = recorded_refusal(&service, user, &refusal).await;
     assert_eq!(
-        hold(&app.claims, &rules, show, user, &[1, 2]).await.unwrap_err(),
-        AppError::SeatsTaken { seats: vec!["A2".into()] }
+        refusal,
+        AppError::SeatsTaken { seats: vec!["A2".into()], seat_ids: vec![2], booking_id: Some(failed.id) }
     );
-    let all = bookings::order_seats(
-        &app.claims,
-        &rules,
-        order(show, user, SeatRequest::BestAvailable { count: 4, category: None }, Commitment::Hold),
-    )
-    .await
-    .unwrap();
-    assert_eq!(all.succeeded().unwrap_err(), AppError::NotEnoughSeats { requested: 4, available: 3 });
-    let three = bookings::order_seats(
-        &app.claims,
-        &rules,
-        order(show, user, SeatRequest::BestAvailable { count: 3, category: None }, Commitment::Hold),
-    )
-    .await
-    .unwrap();
+    let all = service
+        .hold(&customer(user), show, SeatRequest::BestAvailable { count: 4, category: None }, None)
+        .await
+        .map_err(AppError::from)
+        .unwrap_err();
+    let failed = recorded_refusal(&service, user, &all).await;
+    assert_eq!(all, AppError::NotEnoughSeats { requested: 4, available: 3, booking_id: Some(failed.id) });
+    let three = service
+        .hold(&customer(user), show, SeatRequest::BestAvailable { count: 3, category: None }, None)
+        .await
+        .unwrap();
     assert_eq!(three.seats.iter().map(|s| s.label.as_str()).collect::<Vec<_>>(), vec!["A1", "A3", "A4"]);
     assert_invariants(&app.pool).await;
 }
@@ -415,14 +420,12 @@ async fn a_cancelled_show_sells_nothing() {
         .execute(&app.pool)
         .await
         .unwrap();
-    assert_eq!(hold(&app.claims, &rules(120), show, user, &[1]).await.unwrap_err(), AppError::ShowCancelled);
-    let by_count = bookings::order_seats(
-        &app.claims,
-        &rules(120),
-        order(show, user, SeatRequest::BestAvailable { count: 1, category: None }, Commitment::Hold),
-    )
-    .await;
-    assert!(matches!(by_count, Err(ServiceRejected(AppError::ShowCancelled))));
+    let service = booking_service(&app, 120);
+    assert_eq!(hold(&service, show, user, &[1]).await.unwrap_err(), AppError::ShowCancelled);
+    let by_count = service
+        .hold(&customer(user), show, SeatRequest::BestAvailable { count: 1, category: None }, None)
+        .await;
+    assert!(matches!(by_count, Err(ServiceRefused(AppError::ShowCancelled))), "{by_count:?}");
     let sold: i64 = sqlx::query_scalar("SELECT count(*) FROM seats WHERE status <> 'AVAILABLE'")
         .fetch_one(&app.pool)
         .await
@@ -435,29 +438,23 @@ async fn bad_requests_are_refused_and_change_nothing() {
     let app = TestApp::spawn().await;
     let show = create_show(&app.pool, &hall(1, 12)).await;
     let user = create_users(&app.pool, 1).await[0];
-    let rules = rules(120);
+    let service = booking_service(&app, 120);
 
     assert_eq!(
-        hold(&app.claims, &rules, show, user, &(1..=11).collect::<Vec<_>>()).await.unwrap_err(),
+        hold(&service, show, user, &(1..=11).collect::<Vec<_>>()).await.unwrap_err(),
         AppError::TooManySeats { max: 10 }
     );
-    assert!(matches!(
-        hold(&app.claims, &rules, show, user, &[1, 99]).await,
-        Err(AppError::InvalidInput { .. })
-    ));
-    assert_eq!(hold(&app.claims, &rules, show + 1000, user, &[1]).await.unwrap_err(), AppError::ShowNotFound);
-    let unknown_category = bookings::order_seats(
-        &app.claims,
-        &rules,
-        order(
+    assert!(matches!(hold(&service, show, user, &[1, 99]).await, Err(AppError::InvalidInput { .. })));
+    assert_eq!(hold(&service, show + 1000, user, &[1]).await.unwrap_err(), AppError::ShowNotFound);
+    let unknown_category = service
+        .hold(
+            &customer(user),
             show,
-            user,
             SeatRequest::BestAvailable { count: 1, category: Some("VIP".into()) },
-            Commitment::Hold,
-        ),
-    )
-    .await;
-    assert!(matches!(unknown_category, Err(ServiceRejected(AppError::InvalidInput { .. }))));
+            None,
+        )
+        .await;
+    assert!(matches!(unknown_category, Err(ServiceRefused(AppError::InvalidInput { .. }))));
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings").fetch_one(&app.pool).await.unwrap();
     assert_eq!(rows, 0, "nothing was recorded");
     assert!(raw_statuses(&app.pool, show).await.iter().all(|(_, s)| s == "AVAILABLE"));
@@ -485,36 +482,32 @@ async fn a_show_can_set_its_own_hold_time_and_customers_see_only_their_bookings(
     spec.hold_seconds = Some(600);
     let show = create_show(&app.pool, &spec).await;
     let users = create_users(&app.pool, 2).await;
+    let service = booking_service(&app, 120);
 
-    let held = hold(&app.claims, &rules(120), show, users[0], &[1]).await.unwrap();
+    let held = hold(&service, show, users[0], &[1]).await.unwrap();
     let lasts = held.hold_expires_at.unwrap() - held.created_at;
     assert!(
         (595..=605).contains(&lasts.num_seconds()),
         "the show's 600 s hold applies, not the default: {lasts}"
     );
 
-    let booked = bookings::order_seats(
-        &app.claims,
-        &rules(120),
-        order(show, users[0], SeatRequest::Seats(vec![3, 4]), Commitment::BookNow),
-    )
-    .await
-    .unwrap();
-    hold(&app.claims, &rules(120), show, users[1], &[6]).await.unwrap();
-    let mine = bookings::list_for_user(&app.pool, users[0]).await.unwrap();
+    let booked =
+        service.book_now(&customer(users[0]), show, SeatRequest::Seats(vec![3, 4]), None).await.unwrap();
+    hold(&service, show, users[1], &[6]).await.unwrap();
+    let mine = service.list(&customer(users[0])).await.unwrap();
     assert_eq!(
         mine.iter().map(|b| b.id).collect::<Vec<_>>(),
         vec![booked.id, held.id],
         "newest first, only mine"
     );
     assert_eq!(mine[0].seats.iter().map(|s| s.label.as_str()).collect::<Vec<_>>(), vec!["A3", "A4"]);
-    let theirs = bookings::get(&app.pool, booked.id, users[1]).await;
+    let theirs = service.get(&customer(users[1]), booked.id).await;
     assert!(
-        matches!(theirs, Err(ServiceRejected(AppError::BookingNotFound))),
+        matches!(theirs, Err(ServiceRefused(AppError::BookingNotFound))),
         "another customer's booking is not found"
     );
-    let confirm_theirs = bookings::confirm(&app.pool, held.id, users[1]).await;
-    assert!(matches!(confirm_theirs, Err(ServiceRejected(AppError::BookingNotFound))));
+    let confirm_theirs = service.confirm(&customer(users[1]), held.id).await;
+    assert!(matches!(confirm_theirs, Err(ServiceRefused(AppError::BookingNotFound))));
 }
 
 #[tokio::test]
@@ -523,18 +516,16 @@ async fn a_reused_idempotency_key_for_another_request_is_refused() {
     let show = create_show(&app.pool, &hall(1, 6)).await;
     let user = create_users(&app.pool, 1).await[0];
     let key = IdempotencyKey::parse("checkout-7").unwrap();
-    let with_key = |seats: Vec<i32>| SeatOrder {
-        idempotency_key: Some(key.clone()),
-        ..order(show, user, SeatRequest::Seats(seats), Commitment::Hold)
-    };
+    let service = booking_service(&app, 120);
+    let me = customer(user);
+    let with_key = |seats: Vec<i32>| service.hold(&me, show, SeatRequest::Seats(seats), Some(key.clone()));
 
-    let first = bookings::order_seats(&app.claims, &rules(120), with_key(vec![1, 2])).await.unwrap();
-    let same_seats_other_order =
-        bookings::order_seats(&app.claims, &rules(120), with_key(vec![2, 1])).await.unwrap();
+    let first = with_key(vec![1, 2]).await.unwrap();
+    let same_seats_other_order = with_key(vec![2, 1]).await.unwrap();
     assert_eq!(first.id, same_seats_other_order.id, "the same request in another order is a replay");
-    let other = bookings::order_seats(&app.claims, &rules(120), with_key(vec![3])).await;
+    let other = with_key(vec![3]).await;
     assert!(
-        matches!(other, Err(ServiceRejected(AppError::InvalidInput { ref field, .. })) if field == "idempotency_key"),
+        matches!(other, Err(ServiceRefused(AppError::InvalidInput { ref field, .. })) if field == "idempotency_key"),
         "{other:?}"
     );
     assert_eq!(raw_statuses(&app.pool, show).await[2].1, "AVAILABLE", "the refused request changed nothing");
@@ -545,23 +536,24 @@ async fn a_hold_cannot_be_confirmed_once_the_show_has_started_or_been_cancelled(
     let app = TestApp::spawn().await;
     let show = create_show(&app.pool, &hall(1, 6)).await;
     let user = create_users(&app.pool, 1).await[0];
-    let early = hold(&app.claims, &rules(120), show, user, &[1]).await.unwrap();
-    let other = hold(&app.claims, &rules(120), show, user, &[2]).await.unwrap();
+    let service = booking_service(&app, 120);
+    let early = hold(&service, show, user, &[1]).await.unwrap();
+    let other = hold(&service, show, user, &[2]).await.unwrap();
 
     sqlx::query("UPDATE shows SET status = 'CANCELLED' WHERE id = $1")
         .bind(show)
         .execute(&app.pool)
         .await
         .unwrap();
-    let refused = bookings::confirm(&app.pool, early.id, user).await;
-    assert!(matches!(refused, Err(ServiceRejected(AppError::ShowCancelled))), "{refused:?}");
+    let refused = service.confirm(&customer(user), early.id).await;
+    assert!(matches!(refused, Err(ServiceRefused(AppError::ShowCancelled))), "{refused:?}");
     sqlx::query("UPDATE shows SET status = 'ON_SALE', starts_at = now() - interval '1 minute' WHERE id = $1")
         .bind(show)
         .execute(&app.pool)
         .await
         .unwrap();
-    let refused = bookings::confirm(&app.pool, other.id, user).await;
-    assert!(matches!(refused, Err(ServiceRejected(AppError::ShowStarted))), "{refused:?}");
+    let refused = service.confirm(&customer(user), other.id).await;
+    assert!(matches!(refused, Err(ServiceRefused(AppError::ShowStarted))), "{refused:?}");
     assert!(
         raw_statuses(&app.pool, show).await.iter().all(|(_, s)| s == "AVAILABLE"),
         "the refused holds gave their seats back"
@@ -574,12 +566,13 @@ async fn a_hold_that_ran_out_expires_rather_than_being_cancelled() {
     let app = TestApp::spawn().await;
     let show = create_show(&app.pool, &hall(1, 4)).await;
     let user = create_users(&app.pool, 1).await[0];
-    let booking = hold(&app.claims, &rules(1), show, user, &[1]).await.unwrap();
+    let service = booking_service(&app, 1);
+    let booking = hold(&service, show, user, &[1]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
-    let cancel = bookings::cancel(&app.pool, booking.id, user).await;
-    assert!(matches!(cancel, Err(ServiceRejected(AppError::HoldExpired))), "{cancel:?}");
-    bookings::expire_due_holds(&app.pool, 100).await.unwrap();
-    assert_eq!(bookings::get(&app.pool, booking.id, user).await.unwrap().status, BookingStatus::Expired);
+    let cancel = service.cancel(&customer(user), booking.id).await;
+    assert!(matches!(cancel, Err(ServiceRefused(AppError::HoldExpired))), "{cancel:?}");
+    expiry::expire_due_holds(&app.pool, 100).await.unwrap();
+    assert_eq!(service.get(&customer(user), booking.id).await.unwrap().status, BookingStatus::Expired);
     assert_invariants(&app.pool).await;
 }

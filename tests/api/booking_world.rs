@@ -1,9 +1,13 @@
 //! Shared set-up for booking tests: shows with simple layouts, users, and the invariant checker.
 
 use boxoffice::domain::layout::{CategorySpec, RowSpec};
+use boxoffice::domain::user::{Role, User};
 use boxoffice::domain::{LayoutSpec, NewShow, NewShowSpec, ShowKind};
+use boxoffice::service::Bookings;
 use boxoffice::service::bookings::BookingRules;
 use sqlx::PgPool;
+
+use crate::helpers::TestApp;
 
 /// A hall of `rows` rows of `per_row` seats, rows A.. in one category STD at 10.00.
 pub fn hall(rows: usize, per_row: u16) -> NewShowSpec {
@@ -57,8 +61,20 @@ pub async fn create_users(pool: &PgPool, count: i64) -> Vec<i64> {
     .expect("creating users")
 }
 
+/// The default rules with this hold time and no request limit (tests book far faster than
+/// any customer could).
 pub fn rules(hold_seconds: u32) -> BookingRules {
-    BookingRules { hold_seconds, ..BookingRules::default() }
+    BookingRules { hold_seconds, requests_per_second: 0, ..BookingRules::default() }
+}
+
+/// A booking service on `app`'s claim queue and live feed, with [`rules`]`(hold_seconds)`.
+pub fn booking_service(app: &TestApp, hold_seconds: u32) -> Bookings {
+    Bookings::new(app.claims.clone(), app.feed.clone(), rules(hold_seconds))
+}
+
+/// The customer with this id, as the booking service is told who is acting.
+pub fn customer(id: i64) -> User {
+    User { id, email: format!("user{id}@example.com"), name: format!("User {id}"), role: Role::Customer }
 }
 
 /// Raw seat statuses of a show as (label, status) in seat order.

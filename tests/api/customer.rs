@@ -37,7 +37,17 @@ async fn a_customer_holds_confirms_and_cancels_and_nobody_else_can_touch_it() {
         assert_eq!((status, body), (404, json!("BookingNotFound")), "{function} on someone else's booking");
     }
     let (status, taken) = eve.call_json("hold_seats", &hold(show_id, json!({"Seats": [2, 3]}), "e1")).await;
-    assert_eq!((status, taken), (409, json!({"SeatsTaken": {"seats": ["A2"]}})));
+    assert_eq!(status, 409, "{taken}");
+    // The refusal names the taken seats by label and id, and the FAILED booking that recorded it.
+    let failed =
+        taken["SeatsTaken"]["booking_id"].as_i64().unwrap_or_else(|| panic!("no booking named: {taken}"));
+    assert_eq!(taken, json!({"SeatsTaken": {"seats": ["A2"], "seat_ids": [2], "booking_id": failed}}));
+    let failed_status: String = sqlx::query_scalar("SELECT status::text FROM bookings WHERE id = $1")
+        .bind(failed)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(failed_status, "FAILED");
 
     let (status, confirmed, _) = ada.call("confirm_booking", &[("booking_id", &id)]).await;
     assert_eq!((status, &confirmed["status"]), (200, &json!("CONFIRMED")));

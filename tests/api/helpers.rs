@@ -5,11 +5,15 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
+use boxoffice::cli::Cli;
+use boxoffice::server::Settings;
 use boxoffice::server::config::RateLimitSettings;
 use boxoffice::server::embedded_pg::{Durability, EmbeddedPostgres};
-use boxoffice::server::{Application, Cli, Settings};
-use boxoffice::service::admin;
+use boxoffice::service::Bookings;
 use boxoffice::service::claims::Claims;
+use boxoffice::service::databases;
+use boxoffice::service::live::LiveFeed;
+use boxoffice::startup::Application;
 use clap::Parser;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -94,7 +98,7 @@ impl TestDatabase {
         let name = format!("boxoffice_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn =
             PgConnection::connect_with(&server.admin).await.expect("connecting to the test server");
-        admin::create_database_if_missing(&mut conn, &name).await.expect("creating a test database");
+        databases::create_database_if_missing(&mut conn, &name).await.expect("creating a test database");
         conn.close().await.ok();
         Self { options: server.admin.clone().database(&name), name }
     }
@@ -112,7 +116,7 @@ impl Drop for TestDatabase {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             runtime.block_on(async {
                 let mut conn = PgConnection::connect_with(&test_server().admin).await?;
-                admin::drop_database(&mut conn, &name).await
+                databases::drop_database(&mut conn, &name).await
             })
         })
         .join();
@@ -137,13 +141,26 @@ async fn migrated_pool(db: &TestDatabase, connections: u32) -> PgPool {
     .await
 }
 
-/// Builds the app and serves it on the servers' runtime until the process ends; its address.
-async fn serve(settings: Settings, pool: PgPool) -> (String, Claims) {
+/// What a served app hands its tests: its address and its services, for working without HTTP.
+struct Served {
+    address: String,
+    claims: Claims,
+    bookings: Bookings,
+    feed: LiveFeed,
+}
+
+/// Builds the app and serves it on the servers' runtime until the process ends.
+async fn serve(settings: Settings, pool: PgPool) -> Served {
     on_servers(async move {
         let app = Application::build(&settings, pool).await.expect("building the app");
-        let (address, claims) = (format!("http://{}", app.local_addr()), app.claims());
+        let served = Served {
+            address: format!("http://{}", app.local_addr()),
+            claims: app.claims(),
+            bookings: app.bookings(),
+            feed: app.live_feed(),
+        };
         tokio::spawn(app.run_until(std::future::pending()));
-        (address, claims)
+        served
     })
     .await
 }
@@ -154,6 +171,11 @@ pub struct TestApp {
     pub pool: PgPool,
     /// The app's claim queue, for booking without HTTP.
     pub claims: Claims,
+    /// The app's booking service (with the app's rules), for booking without HTTP.
+    #[allow(dead_code, reason = "not every test module books through the app's own service")]
+    pub bookings: Bookings,
+    /// The app's live seat feed, for booking services built with other rules.
+    pub feed: LiveFeed,
     pub client: reqwest::Client,
     #[allow(dead_code, reason = "held so the database lives as long as the app, then is dropped")]
     pub db: TestDatabase,
@@ -188,13 +210,13 @@ impl TestApp {
         // Tests make many requests from one address; the rate-limit tests turn limits on.
         settings.rate_limits = RateLimitSettings::OFF;
         configure(&mut settings);
-        let (address, claims) = serve(settings, pool.clone()).await;
+        let Served { address, claims, bookings, feed } = serve(settings, pool.clone()).await;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(REQUEST_TIMEOUT)
             .build()
             .unwrap();
-        Self { address, pool, claims, client, db }
+        Self { address, pool, claims, bookings, feed, client, db }
     }
 
     /// Another instance of the app on the same database, as behind a load balancer; returns
@@ -207,7 +229,7 @@ impl TestApp {
                 .unwrap();
         let mut settings = Cli::parse_from(["boxoffice"]).settings;
         settings.site_addr = "127.0.0.1:0".parse().unwrap();
-        serve(settings, pool).await.0
+        serve(settings, pool).await.address
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod admin;
+mod architecture;
 mod booking;
 mod booking_world;
 mod cli;
@@ -11,6 +12,8 @@ mod embedded_postgres;
 mod health;
 mod helpers;
 mod pages;
+mod parity;
 mod rest;
 mod rest_bookings;
+mod rules_in_sql;
 mod sessions;
