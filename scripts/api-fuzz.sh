@@ -18,7 +18,8 @@ curl -fsS -c "$work/cookies" -H 'content-type: application/json' -d "$login" "$b
 session=$(awk '$6 == "boxoffice_session" { print $7 }' "$work/cookies")
 [ -n "$session" ] || { echo "could not sign in as the admin" >&2; exit 1; }
 
-# Logging out would end the session the rest of the run uses: the integration tests cover it.
+# Logging out would end the session the rest of the run uses, and a seat feed is an endless
+# stream that no request timeout can tell from a hang: the integration tests cover both.
 # positive_data_acceptance is off: a request can match the schema and still be refused
 # by a business rule (seats taken, a start time in the past), which is right.
 BOXOFFICE_FUZZ_SESSION="$session" \
@@ -26,6 +27,7 @@ BOXOFFICE_FUZZ_SESSION="$session" \
   --checks all \
   --exclude-checks positive_data_acceptance \
   --exclude-path /api/v1/auth/logout \
+  --exclude-path '/api/v1/shows/{id}/events' \
   --max-examples "$examples" \
   --seed "${API_FUZZ_SEED:-20261101}" \
   --request-timeout 10 \

@@ -38,9 +38,16 @@ pub enum ShowStatus {
 /// (an integration test checks that the two agree).
 pub fn selling(status: ShowStatus, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), AppError> {
     match status {
-        ShowStatus::Cancelled => Err(AppError::ShowCancelled),
-        ShowStatus::OnSale if starts_at <= now => Err(AppError::ShowStarted),
-        ShowStatus::OnSale => Ok(()),
+        ShowStatus::OnSale if starts_at > now => Ok(()),
+        status => Err(not_selling(status)),
+    }
+}
+
+/// The refusal for a show that no longer sells: cancelled, or (still on sale) started.
+pub fn not_selling(status: ShowStatus) -> AppError {
+    match status {
+        ShowStatus::Cancelled => AppError::ShowCancelled,
+        ShowStatus::OnSale => AppError::ShowStarted,
     }
 }
 

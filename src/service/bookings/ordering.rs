@@ -8,8 +8,8 @@ use sqlx::PgPool;
 use super::BookingRules;
 use super::reads;
 use crate::domain::best_available::{self, NotEnough};
-use crate::domain::show::selling;
-use crate::domain::{BookedSeat, Booking, BookingFailure, BookingStatus, IdempotencyKey, SeatRequest, ShowStatus};
+use crate::domain::show::{not_selling, selling};
+use crate::domain::{BookedSeat, Booking, BookingFailure, BookingStatus, IdempotencyKey, SeatRequest};
 use crate::error::AppError;
 use crate::service::ServiceError;
 use crate::service::claims::{Claim, Claims};
@@ -58,7 +58,10 @@ pub(super) async fn order_seats(
     match request {
         SeatRequest::Seats(seat_ids) => match claim(claims, rules, &order, &seat_ids, true).await? {
             Claimed::Stored(booking) => Ok(booking),
-            Claimed::TakenNotRecorded => unreachable!("failures are recorded when asked to"),
+            Claimed::TakenNotRecorded => {
+                tracing::error!("a claim asked to record its failure recorded nothing");
+                Err(AppError::Internal.into())
+            }
         },
         SeatRequest::BestAvailable { count, category } => {
             let mut attempt = 1;
@@ -85,8 +88,7 @@ pub(super) async fn order_seats(
                 ) {
                     Ok(ids) => ids,
                     Err(NotEnough { available }) => {
-                        let failure = BookingFailure::NotEnoughSeats { requested: count, available };
-                        return retrying(|| record_failure(pool, &order, &failure)).await;
+                        return retrying(|| record_not_enough(pool, &order, count, available)).await;
                     }
                 };
                 // Only the last attempt records a failure; earlier ones just pick again.
@@ -183,11 +185,7 @@ async fn claim(
     // stored, that is the answer, whatever time it is here now.
     let Some(stored) = outcome.booking else {
         if !outcome.selling {
-            return Err(match show_status {
-                ShowStatus::Cancelled => AppError::ShowCancelled,
-                ShowStatus::OnSale => AppError::ShowStarted,
-            }
-            .into());
+            return Err(not_selling(show_status).into());
         }
         if outcome.seats_found != seat_ids.len() as i64 {
             return Err(
@@ -222,16 +220,15 @@ async fn claim(
     }))
 }
 
-/// Records a booking that failed before it could claim anything (not enough seats).
-async fn record_failure(
+/// Records a booking that failed before it could claim anything: not enough seats left.
+/// (Seats taken by others are recorded by the claim statement itself.)
+async fn record_not_enough(
     pool: &PgPool,
     order: &Fingerprinted<'_>,
-    failure: &BookingFailure,
+    requested: u16,
+    available: u32,
 ) -> Result<Booking, ServiceError> {
     let Fingerprinted { order, fingerprint } = *order;
-    let BookingFailure::NotEnoughSeats { requested, available } = *failure else {
-        unreachable!("taken seats are recorded by the claim statement")
-    };
     let inserted: Option<i64> = sqlx::query_scalar(
         r#"
         WITH booking AS (

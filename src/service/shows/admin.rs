@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::domain::new_show::Place;
-use crate::domain::{BookingStatus, NewShow, ShowBooking, ShowEdit, ShowKind, ShowSales, ShowStatus};
+use super::catalog::ShowColumns;
+use crate::domain::{BookingStatus, NewShow, ShowBooking, ShowEdit, ShowSales, ShowStatus};
 use crate::error::AppError;
 use crate::service::ServiceError;
 use crate::service::error::retrying;
@@ -137,14 +138,8 @@ pub(super) async fn bookings_of(pool: &PgPool, show_id: i64) -> Result<Vec<ShowB
 
 #[derive(sqlx::FromRow)]
 struct SalesRow {
-    id: i64,
-    kind: ShowKind,
-    title: String,
-    venue: Option<String>,
-    origin: Option<String>,
-    destination: Option<String>,
-    starts_at: DateTime<Utc>,
-    status: ShowStatus,
+    #[sqlx(flatten)]
+    show: ShowColumns,
     hold_seconds: Option<i32>,
     sold: i64,
     held: i64,
@@ -157,14 +152,14 @@ struct SalesRow {
 impl From<SalesRow> for ShowSales {
     fn from(r: SalesRow) -> Self {
         Self {
-            id: r.id,
-            kind: r.kind,
-            title: r.title,
-            venue: r.venue,
-            origin: r.origin,
-            destination: r.destination,
-            starts_at: r.starts_at,
-            status: r.status,
+            id: r.show.id,
+            kind: r.show.kind,
+            title: r.show.title,
+            venue: r.show.venue,
+            origin: r.show.origin,
+            destination: r.show.destination,
+            starts_at: r.show.starts_at,
+            status: r.show.status,
             hold_seconds: r.hold_seconds,
             sold: r.sold,
             held: r.held,

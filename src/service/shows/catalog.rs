@@ -24,35 +24,42 @@ const SUMMARY_SELECT: &str = r#"
     ) AS counts
 "#;
 
+/// The columns of `shows` that lists and the admin's figures both show.
+#[derive(sqlx::FromRow)]
+pub(super) struct ShowColumns {
+    pub id: i64,
+    pub kind: ShowKind,
+    pub title: String,
+    pub venue: Option<String>,
+    pub origin: Option<String>,
+    pub destination: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub status: ShowStatus,
+}
+
 #[derive(sqlx::FromRow)]
 struct SummaryRow {
-    id: i64,
-    kind: ShowKind,
-    title: String,
-    venue: Option<String>,
-    origin: Option<String>,
-    destination: Option<String>,
-    starts_at: DateTime<Utc>,
-    status: ShowStatus,
+    #[sqlx(flatten)]
+    show: ShowColumns,
     total_seats: i64,
     available_seats: i64,
     min_price_cents: Option<i64>,
 }
 
 impl From<SummaryRow> for ShowSummary {
-    fn from(row: SummaryRow) -> Self {
+    fn from(SummaryRow { show, total_seats, available_seats, min_price_cents }: SummaryRow) -> Self {
         Self {
-            id: row.id,
-            kind: row.kind,
-            title: row.title,
-            venue: row.venue,
-            origin: row.origin,
-            destination: row.destination,
-            starts_at: row.starts_at,
-            status: row.status,
-            total_seats: row.total_seats,
-            available_seats: row.available_seats,
-            min_price_cents: row.min_price_cents,
+            id: show.id,
+            kind: show.kind,
+            title: show.title,
+            venue: show.venue,
+            origin: show.origin,
+            destination: show.destination,
+            starts_at: show.starts_at,
+            status: show.status,
+            total_seats,
+            available_seats,
+            min_price_cents,
         }
     }
 }
