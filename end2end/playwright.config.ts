@@ -17,8 +17,9 @@ export default defineConfig({
   timeout: 45_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
-  forbidOnly: !!process.env.CI,
-  retries: process.env.CI ? 1 : 0,
+  // A test.only left behind would skip the rest; a test that passes only on a retry is a bug.
+  forbidOnly: true,
+  retries: 0,
   workers: 1,
   reporter: [["list"]],
   use: {
