@@ -8,7 +8,10 @@ binary="${BOXOFFICE_BINARY:-${CARGO_TARGET_DIR:-target}/release/boxoffice}"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 work=$(mktemp -d)
-data_dir="${TMPDIR:-/tmp}/boxoffice-fresh-server-$$"
+# A name nobody can guess or plant beforehand; readable by the postgres user the embedded
+# cluster runs as when we are root (it refuses a folder that others can write).
+data_dir=$(mktemp -d "${TMPDIR:-/tmp}/boxoffice-fresh-server.XXXXXXXX")
+chmod 755 "$data_dir"
 server_pid=""
 
 stop_fresh_server() {

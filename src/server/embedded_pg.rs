@@ -12,7 +12,7 @@
 //! and `pgtemp` only makes throw-away clusters. So this module is the small launcher.
 
 use std::fs::{self, OpenOptions};
-use std::os::unix::fs::{PermissionsExt, chown};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, chown};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -74,6 +74,7 @@ impl EmbeddedPostgres {
         let owner = ClusterOwner::for_current_user()?;
         fs::create_dir_all(base_dir)
             .with_context(|| format!("creating the database folder {}", base_dir.display()))?;
+        check_base_dir(base_dir, geteuid().as_raw())?;
         // Absolute: PostgreSQL runs from `/`, so a relative path would point elsewhere.
         let base_dir = &fs::canonicalize(base_dir)?;
         let data_dir = base_dir.join("pgdata");
@@ -88,6 +89,17 @@ impl EmbeddedPostgres {
         if let Some(pid) = running_postmaster(&data_dir) {
             let cluster = Self { socket_dir: socket_dir.clone(), server: None };
             if cluster.wait_until_ready(None, ATTACH_TIMEOUT).await.is_ok() {
+                // Whatever answers on our socket must be the cluster of our own folder, not
+                // one planted there.
+                let served = cluster.served_data_dir().await?;
+                if fs::canonicalize(&served).ok().as_deref() != Some(data_dir.as_path()) {
+                    bail!(
+                        "the PostgreSQL answering in {} serves {}, not {}: refusing to use it",
+                        socket_dir.display(),
+                        served.display(),
+                        data_dir.display()
+                    );
+                }
                 tracing::info!(%pid, dir = %data_dir.display(), "using the embedded PostgreSQL that is already running");
                 return Ok(cluster);
             }
@@ -149,6 +161,15 @@ impl EmbeddedPostgres {
         }
     }
 
+    /// The data directory of the server answering on our socket.
+    async fn served_data_dir(&self) -> anyhow::Result<PathBuf> {
+        let mut conn = PgConnection::connect_with(&self.connect_options("postgres")).await?;
+        let served: String =
+            sqlx::query_scalar("SELECT current_setting('data_directory')").fetch_one(&mut conn).await?;
+        let _ = conn.close().await;
+        Ok(PathBuf::from(served))
+    }
+
     async fn wait_until_ready(&self, log_path: Option<&Path>, timeout: Duration) -> anyhow::Result<()> {
         let options = self.connect_options("postgres");
         let started = Instant::now();
@@ -202,9 +223,24 @@ impl ClusterOwner {
         Ok(Self { user: Some(user) })
     }
 
-    /// Creates `dir` if needed, owned by the cluster's user and closed to everyone else.
+    /// Creates `dir` if needed, owned by the cluster's user and closed to everyone else. An
+    /// existing `dir` must be a plain folder of that user: never a symbolic link, so the
+    /// `chown` below cannot be pointed at another path.
     fn private_dir(&self, dir: &Path) -> anyhow::Result<()> {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let uid = self.user.as_ref().map_or_else(|| geteuid().as_raw(), |user| user.uid.as_raw());
+        match fs::symlink_metadata(dir) {
+            Ok(meta) if !meta.file_type().is_dir() => {
+                bail!("{} is not a plain folder (a symbolic link?): refusing to use it", dir.display())
+            }
+            Ok(meta) if meta.uid() != uid => {
+                bail!("{} belongs to uid {}, not to uid {uid}: refusing to use it", dir.display(), meta.uid())
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                fs::create_dir(dir).with_context(|| format!("creating {}", dir.display()))?
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+        }
         if let Some(user) = &self.user {
             chown(dir, Some(user.uid.as_raw()), Some(user.gid.as_raw()))
                 .with_context(|| format!("giving {} to the postgres user", dir.display()))?;
@@ -304,6 +340,34 @@ impl ClusterOwner {
     }
 }
 
+/// The folder the launcher works in must be a real folder of the running user that nobody
+/// else can write: as root the launcher changes owners inside it and attaches to a cluster it
+/// finds there, so a folder someone else controls could turn either against us.
+fn check_base_dir(dir: &Path, uid: u32) -> anyhow::Result<()> {
+    let meta = fs::symlink_metadata(dir).with_context(|| format!("reading {}", dir.display()))?;
+    if meta.file_type().is_symlink() {
+        bail!("the database folder {} is a symbolic link: give the real folder", dir.display());
+    }
+    if !meta.is_dir() {
+        bail!("the database folder {} is not a folder", dir.display());
+    }
+    if meta.uid() != uid {
+        bail!(
+            "the database folder {} belongs to uid {}, not to this user (uid {uid}): use a folder of your own",
+            dir.display(),
+            meta.uid()
+        );
+    }
+    if meta.mode() & 0o022 != 0 {
+        bail!(
+            "the database folder {} can be written by others (mode {:o}): run `chmod go-w` on it",
+            dir.display(),
+            meta.mode() & 0o7777
+        );
+    }
+    Ok(())
+}
+
 /// The pid of a live postmaster that owns `data_dir`, if one is running: the pid in
 /// `postmaster.pid` must be a `postgres` process (pids get reused, in containers especially).
 fn running_postmaster(data_dir: &Path) -> Option<Pid> {
@@ -384,6 +448,47 @@ mod tests {
     fn fake_binary(path: &Path) {
         fs::write(path, "#!/bin/sh\n").unwrap();
         fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn the_database_folder_must_be_ours_plain_and_closed_to_others() {
+        let me = geteuid().as_raw();
+        let dir = temp("owned");
+        fs::create_dir_all(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(check_base_dir(&dir, me).is_ok());
+
+        let other = check_base_dir(&dir, me + 1).unwrap_err().to_string();
+        assert!(other.contains("belongs to uid"), "{other}");
+
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+        let open = check_base_dir(&dir, me).unwrap_err().to_string();
+        assert!(open.contains("can be written by others"), "{open}");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o775)).unwrap();
+        assert!(check_base_dir(&dir, me).is_err(), "group-writable too");
+
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        let link = temp("link").join("to-owned");
+        std::os::unix::fs::symlink(&dir, &link).unwrap();
+        let linked = check_base_dir(&link, me).unwrap_err().to_string();
+        assert!(linked.contains("symbolic link"), "{linked}");
+    }
+
+    #[test]
+    fn a_symbolic_link_inside_the_folder_is_never_followed() {
+        let owner = ClusterOwner { user: None };
+        let base = temp("inside");
+        let elsewhere = temp("elsewhere");
+        fs::create_dir_all(&base).unwrap();
+        fs::create_dir_all(&elsewhere).unwrap();
+        fs::set_permissions(&elsewhere, fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, base.join("pgdata")).unwrap();
+        let refused = owner.private_dir(&base.join("pgdata")).unwrap_err().to_string();
+        assert!(refused.contains("not a plain folder"), "{refused}");
+        let mode = fs::metadata(&elsewhere).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o755, "the link's target was left alone");
+        owner.private_dir(&base.join("run")).unwrap();
+        assert_eq!(fs::metadata(base.join("run")).unwrap().permissions().mode() & 0o777, 0o700);
     }
 
     #[test]
