@@ -28,6 +28,10 @@ pub enum AppError {
     ShowStarted,
     #[error("This show was cancelled.")]
     ShowCancelled,
+    /// The seats stayed locked by another request for longer than a claim waits for them (a
+    /// stuck transaction, or an admin changing the show): nothing was booked.
+    #[error("Those seats are being changed by someone else right now, so nothing was booked. Please try again in a moment.")]
+    SeatsBusy,
     #[error("You can book at most {max} seats at a time.")]
     TooManySeats { max: u16 },
     /// Confirming or cancelling a booking that was cancelled already.
@@ -55,6 +59,10 @@ pub enum AppError {
     /// Too many attempts from one address or for one account in a short time.
     #[error("Too many attempts. Please wait {retry_after_seconds} seconds and try again.")]
     TooManyRequests { retry_after_seconds: u64 },
+    /// The server is too busy for this right now (e.g. too many log-ins waiting for a password
+    /// check): nothing was done; try again after the wait.
+    #[error("Box Office is very busy right now. Please try again in {retry_after_seconds} seconds.")]
+    Unavailable { retry_after_seconds: u64 },
     /// A state-changing request came from another site (cross-site request forgery).
     #[error("This request came from another website and was refused.")]
     CrossSiteRequest,
@@ -83,6 +91,7 @@ impl AppError {
             | AppError::NotEnoughSeats { .. }
             | AppError::ShowStarted
             | AppError::ShowCancelled
+            | AppError::SeatsBusy
             | AppError::AlreadyCancelled
             | AppError::NothingToConfirm
             | AppError::NothingToCancel
@@ -91,6 +100,7 @@ impl AppError {
             AppError::WrongCredentials | AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::CrossSiteRequest => StatusCode::FORBIDDEN,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Unreachable => StatusCode::BAD_GATEWAY,
         }
@@ -108,6 +118,7 @@ impl AppError {
             AppError::NotEnoughSeats { .. } => "not_enough_seats",
             AppError::ShowStarted => "show_started",
             AppError::ShowCancelled => "show_cancelled",
+            AppError::SeatsBusy => "seats_busy",
             AppError::TooManySeats { .. } => "too_many_seats",
             AppError::AlreadyCancelled | AppError::NothingToConfirm | AppError::NothingToCancel => {
                 "wrong_booking_state"
@@ -118,6 +129,7 @@ impl AppError {
             AppError::NotSignedIn => "not_signed_in",
             AppError::Forbidden => "forbidden",
             AppError::TooManyRequests { .. } => "rate_limited",
+            AppError::Unavailable { .. } => "unavailable",
             AppError::CrossSiteRequest => "cross_site_request",
             AppError::Internal => "internal",
             AppError::Unreachable => "unreachable",

@@ -21,12 +21,14 @@ pub async fn register(email: String, name: String, password: String) -> Result<U
 
 #[server(prefix = "/rpc", endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<User, AppError> {
+    use crate::domain::user::Email;
     use crate::server::context::{app_state, sign_in};
 
     let state = app_state()?;
+    let email = Email::parse(&email)?;
     // Per account, wherever the attempts come from (per IP is a middleware on the route).
     state.rate_limits.check_login(&email)?;
-    let user = crate::service::users::authenticate(&state.pool, &email, &password).await?;
+    let user = crate::service::users::authenticate(&state.pool, email.as_str(), &password).await?;
     sign_in(&user).await?;
     Ok(user)
 }

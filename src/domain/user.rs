@@ -26,7 +26,7 @@ pub struct User {
 }
 
 /// An email address in its canonical form (trimmed, lower case).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
 impl Email {
@@ -38,7 +38,7 @@ impl Email {
                     && domain.contains('.')
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
-                    && !email.chars().any(char::is_whitespace)
+                    && !email.chars().any(|c| c.is_whitespace() || c.is_control())
                     && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
             });
         if !valid {
@@ -59,7 +59,7 @@ pub struct PersonName(String);
 impl PersonName {
     pub fn parse(input: &str) -> Result<Self, AppError> {
         let name = input.trim();
-        if name.is_empty() || name.chars().count() > 100 {
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(AppError::invalid("name", "Enter your name (up to 100 characters)."));
         }
         Ok(Self(name.to_owned()))

@@ -43,7 +43,7 @@ pub struct ErrorBody {
     /// For `too_many_seats`: the most seats one booking may take.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_seats: Option<u16>,
-    /// For `rate_limited`: the same as the `Retry-After` header.
+    /// For `rate_limited` and `unavailable`: the same as the `Retry-After` header.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<u64>,
 }
@@ -83,7 +83,7 @@ impl ErrorBody {
             }
             AppError::HoldExpired => body.status = Some(BookingStatus::Expired),
             AppError::TooManySeats { max } => body.max_seats = Some(*max),
-            AppError::TooManyRequests { retry_after_seconds } => {
+            AppError::TooManyRequests { retry_after_seconds } | AppError::Unavailable { retry_after_seconds } => {
                 body.retry_after_seconds = Some(*retry_after_seconds)
             }
             _ => {}
@@ -111,9 +111,9 @@ pub fn server_fn_error(error: &AppError) -> Response {
     response
 }
 
-/// A 429 tells how long to wait.
+/// A 429 or 503 tells how long to wait.
 pub fn add_retry_after(error: &AppError, headers: &mut HeaderMap) {
-    if let AppError::TooManyRequests { retry_after_seconds } = error {
+    if let AppError::TooManyRequests { retry_after_seconds } | AppError::Unavailable { retry_after_seconds } = error {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
     }
 }

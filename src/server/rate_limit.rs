@@ -4,7 +4,7 @@
 //! The client's IP is the TCP peer address (axum's `ConnectInfo`): behind a proxy that is the
 //! proxy, so a deployment behind a load balancer should limit there as well.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::Method;
@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::config::RateLimitSettings;
+use crate::domain::user::Email;
 use crate::error::AppError;
 use crate::service::rate_limit::RateLimit;
 
@@ -21,7 +22,7 @@ use crate::service::rate_limit::RateLimit;
 #[derive(Clone)]
 pub struct RateLimits {
     auth_per_ip: RateLimit<IpAddr>,
-    login_per_account: RateLimit<String>,
+    login_per_account: RateLimit<Email>,
 }
 
 impl RateLimits {
@@ -32,14 +33,28 @@ impl RateLimits {
         }
     }
 
-    /// A register or log-in attempt from `ip`.
+    /// A register or log-in attempt from `ip` (an IPv6 client by its /64 network: one host
+    /// holds a whole /64 and could use a new address for every attempt).
     pub fn check_auth(&self, ip: IpAddr) -> Result<(), AppError> {
-        self.auth_per_ip.check(&ip)
+        self.auth_per_ip.check(&client_key(ip))
     }
 
-    /// A log-in attempt for the account with this email, however it is spelled.
-    pub fn check_login(&self, email: &str) -> Result<(), AppError> {
-        self.login_per_account.check(&email.trim().to_lowercase())
+    /// A log-in attempt for the account with this email, in the canonical form the database
+    /// matches (so spellings of one account share a limit, and a key is at most 254 bytes).
+    pub fn check_login(&self, email: &Email) -> Result<(), AppError> {
+        self.login_per_account.check(email)
+    }
+}
+
+/// What limits count by: an IPv4 address, or an IPv6 client's /64 network (an IPv4 address
+/// written as IPv6 counts as itself).
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+        },
     }
 }
 
@@ -81,7 +96,25 @@ mod tests {
         assert!(limits.check_auth(ip).is_ok());
         assert!(limits.check_auth(ip).is_ok());
         assert!(matches!(limits.check_auth(ip), Err(AppError::TooManyRequests { .. })));
-        assert!(limits.check_login("Ann@Example.com").is_ok());
-        assert!(limits.check_login(" ann@example.com").is_err(), "the same account, spelled differently");
+        let email = |text: &str| Email::parse(text).unwrap();
+        assert!(limits.check_login(&email("Ann@Example.com")).is_ok());
+        assert!(limits.check_login(&email(" ann@example.com")).is_err(), "the same account, spelled differently");
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64_network() {
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        assert_eq!(client_key(ip("2001:db8:1:2:aaaa::1")), client_key(ip("2001:db8:1:2:ffff:1:2:3")));
+        assert_ne!(client_key(ip("2001:db8:1:2::1")), client_key(ip("2001:db8:1:3::1")));
+        assert_eq!(client_key(ip("::ffff:192.0.2.7")), ip("192.0.2.7"));
+        assert_eq!(client_key(ip("192.0.2.7")), ip("192.0.2.7"));
+    }
+
+    #[tokio::test]
+    async fn addresses_of_one_ipv6_network_share_a_limit() {
+        let limits = RateLimits::new(&RateLimitSettings { auth_per_minute: 1, login_per_minute: 0, booking_per_second: 0 });
+        assert!(limits.check_auth("2001:db8::1".parse().unwrap()).is_ok());
+        assert!(limits.check_auth("2001:db8::2".parse().unwrap()).is_err(), "a new address of the same /64");
+        assert!(limits.check_auth("2001:db8:0:1::1".parse().unwrap()).is_ok(), "another /64");
     }
 }

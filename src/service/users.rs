@@ -29,8 +29,17 @@ impl std::fmt::Debug for PasswordHash {
 static HASHING: LazyLock<Semaphore> =
     LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())));
 
+/// Hashes running or waiting for a slot, at most: past that a sign-up or log-in is refused at
+/// once (503 with Retry-After) instead of queueing without end behind a crowd or a bot.
+const MOST_QUEUED: usize = 64;
+static QUEUE: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(MOST_QUEUED));
+
 /// Runs `work` (a hash or a check) on the blocking pool, once a hashing slot is free.
 async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ServiceError> {
+    let Ok(_place) = QUEUE.try_acquire() else {
+        tracing::warn!("too many password checks waiting; refusing one");
+        return Err(AppError::Unavailable { retry_after_seconds: 2 }.into());
+    };
     let _slot = HASHING.acquire().await.map_err(|e| internal("the hashing slots closed", e))?;
     tokio::task::spawn_blocking(work).await.map_err(|e| internal("the hashing task failed", e))
 }
@@ -126,13 +135,15 @@ pub async fn register(
 }
 
 /// The account with this email and password. Wrong email and wrong password get the same
-/// answer, after the same work.
-#[tracing::instrument(skip(pool, password))]
+/// answer, after the same work. The email is matched in its canonical form, exactly.
+#[tracing::instrument(skip(pool, email, password))]
 pub async fn authenticate(pool: &PgPool, email: &str, password: &str) -> Result<User, ServiceError> {
+    let email = Email::parse(email)?;
+    // Accounts are stored in canonical form; lower() lets the unique index find the row.
     let row: Option<AccountRow> = sqlx::query_as(
-        "SELECT id, email, name, role, password_hash FROM users WHERE lower(email) = lower($1)",
+        "SELECT id, email, name, role, password_hash FROM users WHERE lower(email) = $1 AND email = $1",
     )
-    .bind(email.trim())
+    .bind(email.as_str())
     .fetch_optional(pool)
     .await?;
     let stored_hash = row.as_ref().and_then(|r| r.password_hash.clone()).unwrap_or_else(dummy_hash);
@@ -168,4 +179,47 @@ pub async fn create_or_promote_admin(
 /// True when some admin account exists.
 pub async fn admin_exists(pool: &PgPool) -> Result<bool, ServiceError> {
     Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE role = 'ADMIN')").fetch_one(pool).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_crowd_of_password_checks_past_the_queue_is_refused_at_once() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        // Every check waits at this gate, so the queue is full while the crowd arrives.
+        let open = Arc::new(AtomicBool::new(false));
+        let crowd: Vec<_> = (0..MOST_QUEUED * 2)
+            .map(|_| {
+                let open = open.clone();
+                tokio::spawn(hashing(move || {
+                    while !open.load(Ordering::Acquire) {
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                }))
+            })
+            .collect();
+        // The refused half answers at once, before any check has run.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while crowd.iter().filter(|check| check.is_finished()).count() < MOST_QUEUED {
+            assert!(tokio::time::Instant::now() < deadline, "the refusals did not come at once");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        open.store(true, Ordering::Release);
+        let (mut done, mut refused) = (0, 0);
+        for check in crowd {
+            match check.await.unwrap() {
+                Ok(()) => done += 1,
+                Err(ServiceError::Refused(AppError::Unavailable { retry_after_seconds })) => {
+                    assert!(retry_after_seconds > 0);
+                    refused += 1;
+                }
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+        assert_eq!((done, refused), (MOST_QUEUED, MOST_QUEUED));
+    }
 }

@@ -129,8 +129,9 @@ async fn login(
     session: Session,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Json<User>, ApiError> {
-    limits.check_login(&body.email)?;
-    let user = crate::service::users::authenticate(&pool, &body.email, &body.password).await?;
+    let email = Email::parse(&body.email)?;
+    limits.check_login(&email)?;
+    let user = crate::service::users::authenticate(&pool, email.as_str(), &body.password).await?;
     sessions::sign_in(&session, &user).await?;
     Ok(Json(user))
 }
