@@ -17,7 +17,10 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
+use axum::http::StatusCode;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -27,7 +30,7 @@ use crate::error::AppError;
 use crate::server::database::Database;
 use crate::server::rate_limit::{self, RateLimits};
 use crate::server::state::AppState;
-use crate::server::{Settings, csrf, health, rpc_errors, sessions};
+use crate::server::{Settings, csrf, health, rpc_errors, security_headers, sessions};
 use crate::service::bookings::expiry;
 use crate::service::claims::Claims;
 use crate::service::live::LiveFeed;
@@ -133,13 +136,20 @@ fn router(state: AppState) -> Router {
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(request_spans)
                 .layer(PropagateRequestIdLayer::x_request_id())
+                // A handler that panics answers 500 (and is logged); the connection lives on.
+                .layer(CatchPanicLayer::custom(answer_panic))
+                // A request that the server cannot answer in time gets 503, not a hung client.
+                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+                .layer(security_headers::layer())
                 .layer(axum::middleware::from_fn(csrf::refuse_cross_site)),
         )
         .with_state(state)
 }
 
-/// On a new embedded database: demo shows, and an admin with a random password, printed once.
-async fn prepare_embedded(database: &Database) -> anyhow::Result<()> {
+/// On a new embedded database: demo shows, and an admin with a random password, shown once:
+/// on the terminal, or (when the output is not a terminal but a log that collectors may ship)
+/// in a file only this user can read, in the data folder.
+async fn prepare_embedded(database: &Database, data_dir: &std::path::Path) -> anyhow::Result<()> {
     let seeded = demo::seed_if_empty(&database.pool).await.map_err(AppError::from)?;
     if seeded > 0 {
         tracing::info!(shows = seeded, "seeded demo shows into the new embedded database");
@@ -151,10 +161,47 @@ async fn prepare_embedded(database: &Database) -> anyhow::Result<()> {
         users::create_or_promote_admin(&database.pool, &email, &name, &NewPassword::parse(&password)?)
             .await
             .map_err(AppError::from)?;
-        println!("\nAdmin login (shown once): {} / {password}", email.as_str());
+        if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            println!("\nAdmin login (shown once): {} / {password}", email.as_str());
+        } else {
+            let file = write_private(&data_dir.join(ADMIN_LOGIN_FILE), &format!("{}\n{password}\n", email.as_str()))?;
+            println!("\nAdmin login: {} (password in {}, readable by this user only)", email.as_str(), file.display());
+        }
         println!("Make another admin with: boxoffice create-admin --email E --password P");
     }
     Ok(())
+}
+
+/// How long a request may take to be answered (an event stream's endless body is not
+/// counted: only the wait for its first byte).
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %message, "a request handler panicked");
+    crate::server::error_response::json_error(&AppError::Internal)
+}
+
+/// Where the demo admin's email and password go when the output is not a terminal.
+pub const ADMIN_LOGIN_FILE: &str = "admin-login.txt";
+
+/// Writes `text` to `path`, readable and writable by this user alone (0600 from creation).
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<std::path::PathBuf> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = std::fs::remove_file(path);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(path.to_owned())
 }
 
 /// Runs the web server with its background workers until Ctrl-C or SIGTERM.
@@ -162,7 +209,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let database = Database::open(settings).await?;
     database.migrate().await?;
     if database.is_embedded() {
-        prepare_embedded(&database).await?;
+        prepare_embedded(&database, &settings.embedded_data_dir()?).await?;
     }
     let app = Application::build(settings, database.pool.clone()).await?;
     // Releases expired holds promptly; correctness does not depend on it (an expired hold is

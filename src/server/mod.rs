@@ -11,6 +11,7 @@ pub mod error_response;
 pub mod health;
 pub mod rate_limit;
 pub mod rpc_errors;
+pub mod security_headers;
 pub mod sessions;
 pub mod state;
 pub mod telemetry;

@@ -42,11 +42,18 @@ pub fn layer(pool: &PgPool, feed: &LiveFeed, secure_cookies: bool) -> SessionMan
     let store = CachedStore::new(pool, feed);
     tokio::spawn(store.clone().forget_ended(feed.subscribe_ended_sessions()));
     SessionManagerLayer::new(store)
-        .with_name("boxoffice_session")
+        .with_name(cookie_name(secure_cookies))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(secure_cookies)
         .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(IDLE_DAYS)))
+}
+
+/// The session cookie's name. Over https it carries the `__Host-` prefix, with which the
+/// browser accepts it only when Secure, for this host alone and for every path, so another
+/// subdomain cannot plant or overwrite it.
+pub fn cookie_name(secure_cookies: bool) -> &'static str {
+    if secure_cookies { "__Host-boxoffice_session" } else { "boxoffice_session" }
 }
 
 fn store_failed(error: tower_sessions::session::Error) -> AppError {

@@ -11,6 +11,7 @@ mod csrf;
 mod customer;
 mod embedded_postgres;
 mod health;
+mod hardening;
 mod helpers;
 mod login_limits;
 mod pages;
