@@ -85,7 +85,14 @@ test("seats are chosen and held with the keyboard alone", async ({ page }) => {
   await expect(page.getByTestId("checkout-seats")).toHaveText("B2, B3");
   await page.getByRole("button", { name: "Release seats" }).focus();
   await page.keyboard.press("Enter");
-  await expect(page).toHaveURL(/\/shows\/\d+/);
+  await expect(page).toHaveURL(/\/shows\/\d+$/);
+  // The released seats are on sale again, and not chosen any more.
+  for (const label of ["B2", "B3"]) {
+    await expect(seat(page, label)).toHaveAttribute("data-status", "available");
+    await expect(seat(page, label)).toHaveAttribute("aria-pressed", "false");
+    await expect(seat(page, label)).toHaveAttribute("aria-label", /, available$/);
+  }
+  await expect(page.getByTestId("selection")).toHaveText(/None chosen yet/);
 });
 
 test("an unconfirmed hold runs out and its seats come back", async ({ page }) => {

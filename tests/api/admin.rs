@@ -195,6 +195,19 @@ async fn cancelling_a_show_cancels_its_bookings_and_stops_all_sales() {
     for (booking, user) in [(&confirmed, users[0]), (&held, users[1])] {
         let seen = service.get(&customer(user), booking.id).await.unwrap();
         assert_eq!(seen.status, BookingStatus::Cancelled, "the customer sees it cancelled");
+        let last_event: (String, String, Option<String>) = sqlx::query_as(
+            "SELECT b.status::text, e.to_status::text, e.detail FROM bookings b
+             JOIN booking_events e ON e.booking_id = b.id WHERE b.id = $1 ORDER BY e.id DESC LIMIT 1",
+        )
+        .bind(booking.id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            last_event,
+            ("CANCELLED".into(), "CANCELLED".into(), Some("the show was cancelled".into())),
+            "stored as cancelled, with the reason"
+        );
     }
     let statuses: Vec<SeatStatus> =
         sqlx::query_scalar("SELECT DISTINCT status FROM seats WHERE show_id = $1")

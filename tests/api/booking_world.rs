@@ -5,7 +5,7 @@ use boxoffice::domain::user::{Role, User};
 use boxoffice::domain::{LayoutSpec, NewShow, NewShowSpec, ShowKind};
 use boxoffice::service::Bookings;
 use boxoffice::service::bookings::BookingRules;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use crate::helpers::TestApp;
 
@@ -86,55 +86,99 @@ pub async fn raw_statuses(pool: &PgPool, show_id: i64) -> Vec<(String, String)> 
         .unwrap()
 }
 
-/// Checks the booking invariants over the whole database; panics naming what is broken.
-pub async fn assert_invariants(pool: &PgPool) {
-    let checks: &[(&str, &str)] = &[
-        (
-            "every HELD seat belongs to a PENDING booking and every BOOKED seat to a CONFIRMED one, of the same show",
-            "SELECT s.show_id, s.seat_id, s.status::text, b.status::text FROM seats s JOIN bookings b ON b.id = s.booking_id
-             WHERE b.show_id <> s.show_id
-                OR (s.status = 'HELD' AND b.status <> 'PENDING')
-                OR (s.status = 'BOOKED' AND b.status <> 'CONFIRMED')",
-        ),
-        (
-            "a HELD seat is held only as long as its booking's hold",
-            "SELECT s.seat_id FROM seats s JOIN bookings b ON b.id = s.booking_id
-             WHERE s.status = 'HELD' AND s.held_until IS DISTINCT FROM b.hold_expires_at",
-        ),
-        (
-            "every CONFIRMED booking owns exactly its seats, all BOOKED",
-            "SELECT b.id FROM bookings b WHERE b.status = 'CONFIRMED' AND b.seat_ids IS DISTINCT FROM
-               (SELECT array_agg(s.seat_id ORDER BY s.seat_id) FROM seats s
-                WHERE s.show_id = b.show_id AND s.booking_id = b.id AND s.status = 'BOOKED')",
-        ),
-        (
-            "no seat belongs to two live bookings",
-            "SELECT b.show_id, seat FROM bookings b, unnest(b.seat_ids) AS seat
-             WHERE b.status = 'CONFIRMED' OR (b.status = 'PENDING' AND b.hold_expires_at > now())
-             GROUP BY b.show_id, seat HAVING count(*) > 1",
-        ),
-        (
-            "a seat belongs to a booking only if the booking asked for it",
-            "SELECT s.seat_id FROM seats s JOIN bookings b ON b.id = s.booking_id WHERE NOT (s.seat_id = ANY(b.seat_ids))",
-        ),
-        (
-            "the last event of every booking is its current status",
-            "SELECT b.id FROM bookings b WHERE b.status IS DISTINCT FROM
-               (SELECT e.to_status FROM booking_events e WHERE e.booking_id = b.id ORDER BY e.id DESC LIMIT 1)",
-        ),
-        (
-            "each event starts from the status the previous one ended in",
-            "SELECT booking_id FROM (
-                SELECT booking_id, from_status, lag(to_status) OVER (PARTITION BY booking_id ORDER BY id) AS previous
-                FROM booking_events) AS chain
-             WHERE from_status IS DISTINCT FROM previous",
-        ),
-    ];
-    for (invariant, violations) in checks {
-        let broken: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM ({violations}) AS v"))
-            .fetch_one(pool)
-            .await
-            .unwrap();
-        assert_eq!(broken, 0, "invariant broken: {invariant}");
+/// The booking invariants, one SQL check each (see the file's header): run here and by scripts.
+const INVARIANTS_SQL: &str = include_str!("../invariants.sql");
+
+/// The checks of `tests/invariants.sql` as (what must hold, the SELECT returning the rows that
+/// break it). Panics on a file that does not keep to its format, so a check cannot be lost.
+pub fn invariants() -> Vec<(&'static str, String)> {
+    let mut checks: Vec<(&'static str, String)> = Vec::new();
+    let mut open = false;
+    for (number, line) in INVARIANTS_SQL.lines().enumerate() {
+        let number = number + 1;
+        if let Some(description) = line.strip_prefix("-- invariant:") {
+            assert!(!open, "invariants.sql:{number}: the previous check does not end with `;`");
+            let description = description.trim();
+            assert!(!description.is_empty(), "invariants.sql:{number}: a check without a description");
+            checks.push((description, String::new()));
+            open = true;
+        } else if line.trim().is_empty() {
+            continue;
+        } else if line.starts_with("--") {
+            assert!(checks.is_empty(), "invariants.sql:{number}: a comment outside the header: {line}");
+        } else {
+            assert!(open, "invariants.sql:{number}: SQL outside a check: {line}");
+            let sql = &mut checks.last_mut().expect("open means there is a check").1;
+            sql.push_str(line);
+            sql.push('\n');
+            if line.trim_end().ends_with(';') {
+                let end = sql.trim_end().trim_end_matches(';').trim_end().len();
+                sql.truncate(end);
+                open = false;
+            }
+        }
     }
+    assert!(!open, "invariants.sql: the last check does not end with `;`");
+    for (description, sql) in &checks {
+        assert!(sql.trim_start().to_uppercase().starts_with("SELECT"), "not one SELECT: {description}");
+        assert!(!sql.contains(';'), "more than one statement: {description}");
+    }
+    checks
+}
+
+/// Checks the booking invariants over the whole database; panics naming what is broken and
+/// the first rows that break it. Every check holds at any committed instant, so this may run
+/// while customers are booking.
+pub async fn assert_invariants(pool: &PgPool) {
+    let mut conn = pool.acquire().await.expect("a connection to check the invariants");
+    if let Some((invariant, rows)) = broken_invariants(&mut conn).await.into_iter().next() {
+        panic!("invariant broken: {invariant}; rows: {rows}");
+    }
+}
+
+/// The invariants broken on `conn` (e.g. inside a transaction), each with the first rows that
+/// break it.
+pub async fn broken_invariants(conn: &mut PgConnection) -> Vec<(&'static str, String)> {
+    let mut broken = Vec::new();
+    for (invariant, violations) in invariants() {
+        let (count, rows): (i64, Option<String>) = sqlx::query_as(&format!(
+            "SELECT count(*), left(string_agg(v::text, '; '), 2000) FROM ({violations}) AS v"
+        ))
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap_or_else(|e| panic!("invariant check failed to run ({invariant}): {e}"));
+        if count > 0 {
+            broken.push((invariant, rows.unwrap_or_default()));
+        }
+    }
+    broken
+}
+
+#[test]
+fn the_invariants_file_keeps_its_format() {
+    let checks = invariants();
+    let descriptions: std::collections::HashSet<&str> = checks.iter().map(|(d, _)| *d).collect();
+    assert_eq!(descriptions.len(), checks.len(), "two checks with one description");
+    assert!(checks.len() >= 13, "checks went missing: {descriptions:?}");
+}
+
+/// A booking's status as stored (not as read through the service, which shows a PENDING
+/// booking whose hold ran out as EXPIRED before anything has stored that).
+pub async fn stored_status(pool: &PgPool, booking_id: i64) -> String {
+    sqlx::query_scalar("SELECT status::text FROM bookings WHERE id = $1")
+        .bind(booking_id)
+        .fetch_one(pool)
+        .await
+        .expect("the booking is stored")
+}
+
+/// A booking's events as (from, to, detail), oldest first.
+pub async fn events(pool: &PgPool, booking_id: i64) -> Vec<(Option<String>, String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT from_status::text, to_status::text, detail FROM booking_events WHERE booking_id = $1 ORDER BY id",
+    )
+    .bind(booking_id)
+    .fetch_all(pool)
+    .await
+    .unwrap()
 }

@@ -51,11 +51,20 @@ async fn a_customer_holds_confirms_and_cancels_and_nobody_else_can_touch_it() {
 
     let (status, confirmed, _) = ada.call("confirm_booking", &[("booking_id", &id)]).await;
     assert_eq!((status, &confirmed["status"]), (200, &json!("CONFIRMED")));
-    let (_, mine, _) = ada.call("my_bookings", &[]).await;
-    assert_eq!(mine[0]["booking"]["id"], held["id"]);
+    let ids = |list: &Value| -> Vec<Value> {
+        list.as_array()
+            .unwrap_or_else(|| panic!("not a list: {list}"))
+            .iter()
+            .map(|b| b["booking"]["id"].clone())
+            .collect()
+    };
+    let (status, mine, _) = ada.call("my_bookings", &[]).await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(ids(&mine), vec![held["id"].clone()], "only mine");
     assert_eq!(mine[0]["show"]["title"], "Test Night");
-    let (_, theirs, _) = eve.call("my_bookings", &[]).await;
-    assert!(theirs.as_array().unwrap().iter().all(|b| b["booking"]["id"] != held["id"]), "{theirs}");
+    let (status, theirs, _) = eve.call("my_bookings", &[]).await;
+    assert_eq!(status, 200, "{theirs}");
+    assert_eq!(ids(&theirs), vec![json!(failed)], "only Eve's own refused attempt, never Ada's booking");
 
     let (status, cancelled, _) = ada.call("cancel_booking", &[("booking_id", &id)]).await;
     assert_eq!((status, &cancelled["status"]), (200, &json!("CANCELLED")));

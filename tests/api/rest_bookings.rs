@@ -197,11 +197,20 @@ async fn confirming_after_the_hold_ran_out_is_a_conflict() {
     let app = TestApp::spawn_with(|s| s.hold_seconds = 1).await;
     let show = create_show(&app.pool, &hall(1, 5)).await;
     let api = Api::customer(&app, "ann@example.com").await;
-    let (_, hold) = api.post(&format!("/shows/{show}/holds"), json!({"seat_ids": [1]})).await;
+    let (status, hold) = api.post(&format!("/shows/{show}/holds"), json!({"seat_ids": [1]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{hold}");
     tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    // No expiry worker runs in tests: the late confirm itself must store the expiry.
+    let stored = || {
+        sqlx::query_scalar::<_, String>("SELECT status::text FROM bookings WHERE id = $1")
+            .bind(hold["id"].as_i64().unwrap())
+            .fetch_one(&app.pool)
+    };
+    assert_eq!(stored().await.unwrap(), "PENDING");
     let answer = api.post(&format!("/bookings/{}/confirm", hold["id"]), json!({})).await;
     assert_error(&answer, StatusCode::CONFLICT, "hold_expired");
     assert_eq!(answer.1["status"], "EXPIRED");
+    assert_eq!(stored().await.unwrap(), "EXPIRED", "the stored booking, not only the answer");
     assert_eq!(api.get(&format!("/bookings/{}", hold["id"])).await.1["status"], "EXPIRED");
     assert_eq!(show_status(&api, show).await[0], "AVAILABLE");
     assert_invariants(&app.pool).await;
@@ -230,14 +239,21 @@ async fn bookings_are_private_except_to_admins() {
     let show = create_show(&app.pool, &hall(1, 5)).await;
     let ann = Api::customer(&app, "ann@example.com").await;
     let bob = Api::customer(&app, "bob@example.com").await;
-    let (_, first) = ann.post(&format!("/shows/{show}/holds"), json!({"seat_ids": [1]})).await;
-    let (_, second) = ann.post(&format!("/shows/{show}/bookings"), json!({"seat_ids": [2]})).await;
-    bob.post(&format!("/shows/{show}/bookings"), json!({"seat_ids": [3]})).await;
+    let (status, first) = ann.post(&format!("/shows/{show}/holds"), json!({"seat_ids": [1]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let (status, second) = ann.post(&format!("/shows/{show}/bookings"), json!({"seat_ids": [2]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    let (status, bobs) = bob.post(&format!("/shows/{show}/bookings"), json!({"seat_ids": [3]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{bobs}");
 
     let (status, mine) = ann.get("/bookings").await;
     assert_eq!(status, StatusCode::OK);
     let ids: Vec<&Value> = mine.as_array().unwrap().iter().map(|b| &b["id"]).collect();
     assert_eq!(ids, vec![&second["id"], &first["id"]], "newest first, only mine");
+    let (status, his) = bob.get("/bookings").await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&Value> = his.as_array().unwrap().iter().map(|b| &b["id"]).collect();
+    assert_eq!(ids, vec![&bobs["id"]], "only his");
     let (status, one) = ann.get(&format!("/bookings/{}", first["id"])).await;
     assert_eq!((status, &one["seats"][0]["label"]), (StatusCode::OK, &json!("A1")));
 
@@ -309,20 +325,30 @@ async fn booking_requests_are_limited_per_user() {
     let show = create_show(&app.pool, &hall(2, 10)).await;
     let ann = Api::customer(&app, "ann@example.com").await;
     let path = format!("/shows/{show}/holds");
+    // Two a second: the first two pass at once, the next ones (well within the half second
+    // the limit takes to give one back) are refused and change nothing.
     let mut answers = Vec::new();
     for _ in 0..4 {
         answers.push(ann.client.post(ann.url(&path)).json(&json!({"seat_count": 1})).send().await.unwrap());
     }
-    let limited = answers.pop().unwrap();
-    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(limited.headers()["retry-after"], "1");
-    assert_error(&Api::read(limited).await, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
-    assert_eq!(answers[0].status(), StatusCode::CREATED);
+    let statuses: Vec<StatusCode> = answers.iter().map(|a| a.status()).collect();
+    use StatusCode as S;
+    assert_eq!(statuses, [S::CREATED, S::CREATED, S::TOO_MANY_REQUESTS, S::TOO_MANY_REQUESTS]);
+    for limited in answers.split_off(2) {
+        assert_eq!(limited.headers()["retry-after"], "1");
+        let answer = Api::read(limited).await;
+        assert_error(&answer, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+        assert_eq!(answer.1["retry_after_seconds"], 1);
+    }
+    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(held, 2, "the refused requests stored nothing");
 
     let bob = Api::customer(&app, "bob@example.com").await;
     assert_eq!(bob.post(&path, json!({"seat_count": 1})).await.0, StatusCode::CREATED, "per user");
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(ann.post(&path, json!({"seat_count": 1})).await.0, StatusCode::CREATED, "after the wait");
+    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(held, 4);
 }
 
 /// Seat maps are served from each instance's memory; the live feed keeps them right.

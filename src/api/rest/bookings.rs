@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoResponses, ToSchema};
@@ -147,16 +147,20 @@ impl FromRequest<AppState> for SeatOrderRequest {
     }
 }
 
+/// A new booking: 201, its address in `Location` (where it can be read, confirmed, cancelled).
+type Created = (StatusCode, [(header::HeaderName, String); 1], Json<ApiBooking>);
+
 impl SeatOrderRequest {
     /// Holds or books the seats through the booking service.
-    async fn place(self, state: &AppState, commitment: Commitment) -> Result<(StatusCode, Json<ApiBooking>), ApiError> {
+    async fn place(self, state: &AppState, commitment: Commitment) -> Result<Created, ApiError> {
         let bookings = &state.bookings;
         let seats = self.body.into_request(bookings.rules().max_seats_per_booking)?;
         let booking = match commitment {
             Commitment::Hold => bookings.hold(&self.user, self.show_id, seats, self.key).await?,
             Commitment::BookNow => bookings.book_now(&self.user, self.show_id, seats, self.key).await?,
         };
-        Ok((StatusCode::CREATED, Json(booking.into())))
+        let location = format!("{}/bookings/{}", super::PREFIX, booking.id);
+        Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(booking.into())))
     }
 }
 
@@ -178,12 +182,18 @@ enum SeatOrderRefused {
     params(("id" = i64, Path, description = "Show id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1 to 200 visible ASCII characters")),
     security(("session" = [])),
-    responses((status = 201, description = "The seats are held: status PENDING", body = ApiBooking),
+    responses((status = 201, description = "The seats are held: status PENDING", body = ApiBooking,
+            headers(("Location" = String, description = "The booking: /api/v1/bookings/{id}")),
+            links(
+                ("ConfirmHold" = (operation_id = "confirm_booking", parameters(("id" = "$response.body#/id")),
+                    description = "Confirm this hold")),
+                ("CancelHold" = (operation_id = "cancel_booking", parameters(("id" = "$response.body#/id")),
+                    description = "Release this hold")),
+                ("GetBooking" = (operation_id = "get_booking", parameters(("id" = "$response.body#/id")),
+                    description = "Read this booking"))
+            )),
         SeatOrderRefused, BadRequest, Guest, RateLimited))]
-async fn create_hold(
-    State(state): State<AppState>,
-    request: SeatOrderRequest,
-) -> Result<(StatusCode, Json<ApiBooking>), ApiError> {
+async fn create_hold(State(state): State<AppState>, request: SeatOrderRequest) -> Result<Created, ApiError> {
     request.place(&state, Commitment::Hold).await
 }
 
@@ -192,19 +202,28 @@ async fn create_hold(
     params(("id" = i64, Path, description = "Show id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1 to 200 visible ASCII characters")),
     security(("session" = [])),
-    responses((status = 201, description = "The seats are booked: status CONFIRMED", body = ApiBooking),
+    responses((status = 201, description = "The seats are booked: status CONFIRMED", body = ApiBooking,
+            headers(("Location" = String, description = "The booking: /api/v1/bookings/{id}")),
+            links(
+                ("CancelBooking" = (operation_id = "cancel_booking", parameters(("id" = "$response.body#/id")),
+                    description = "Cancel this booking")),
+                ("GetBooking" = (operation_id = "get_booking", parameters(("id" = "$response.body#/id")),
+                    description = "Read this booking"))
+            )),
         SeatOrderRefused, BadRequest, Guest, RateLimited))]
 async fn create_booking(
     State(state): State<AppState>,
     request: SeatOrderRequest,
-) -> Result<(StatusCode, Json<ApiBooking>), ApiError> {
+) -> Result<Created, ApiError> {
     request.place(&state, Commitment::BookNow).await
 }
 
 /// Confirms a hold while it lasts.
 #[utoipa::path(post, path = "/bookings/{id}/confirm", tag = "bookings",
     params(("id" = i64, Path, description = "Booking id")), security(("session" = [])),
-    responses((status = 200, description = "Booked: status CONFIRMED", body = ApiBooking),
+    responses((status = 200, description = "Booked: status CONFIRMED", body = ApiBooking,
+            links(("CancelBooking" = (operation_id = "cancel_booking", parameters(("id" = "$response.body#/id")),
+                description = "Cancel this booking")))),
         (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 404, description = "No such booking of yours", body = ErrorBody),
         (status = 409, description = "`hold_expired` (status EXPIRED), `show_started`, or the booking was cancelled or failed", body = ErrorBody),

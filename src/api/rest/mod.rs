@@ -62,14 +62,58 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(bookings::routes())
         .merge(events::routes())
         .fallback(no_such_endpoint);
-    let (router, openapi) =
+    let (router, mut openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, api).split_for_parts();
+    link_shows_to_bookings(&mut openapi);
     let document = openapi.clone();
     let router = router
         .route(&format!("{PREFIX}/openapi.json"), get(move || async move { Json(document) }))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(axum::middleware::map_response(errors_as_json));
     (router, openapi)
+}
+
+/// OpenAPI links from the answers that name a show to the operations that book its seats, so a
+/// client (and the stateful phase of `scripts/api-fuzz.sh`) can follow a real show's id to a
+/// hold or a booking of one seat. The links out of a new booking (confirm, cancel, read it)
+/// are declared on the booking operations themselves.
+fn link_shows_to_bookings(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::extensions::ExtensionsBuilder;
+    use utoipa::openapi::link::LinkBuilder;
+
+    let link = |operation: &str, id: &str, description: &str| {
+        let link = LinkBuilder::new().operation_id(operation).parameter("id", id).description(description);
+        RefOr::T(link.build())
+    };
+    // The best available seat; schemathesis sends this body as it is, not merged into its own.
+    let replace_body = serde_json::json!({"merge_body": false});
+    let one_seat = |operation: &str, id: &str, description: &str| {
+        let link = LinkBuilder::new()
+            .operation_id(operation)
+            .parameter("id", id)
+            .request_body(Some(serde_json::json!({"seat_count": 1})))
+            .description(description)
+            .extensions(Some(ExtensionsBuilder::new().add("x-schemathesis", replace_body.clone()).build()));
+        RefOr::T(link.build())
+    };
+    let answers = [
+        ("/admin/shows", "201", "$response.body#/id"),
+        ("/shows/{id}", "200", "$response.body#/id"),
+        ("/shows", "200", "$response.body#/0/id"),
+    ];
+    for (path, status, id) in answers {
+        let item = openapi.paths.paths.get_mut(&format!("{PREFIX}{path}")).expect("a path of the API");
+        let operation = item.post.as_mut().or(item.get.as_mut()).expect("an operation on the path");
+        let Some(RefOr::T(response)) = operation.responses.responses.get_mut(status) else {
+            panic!("{path} documents no {status} answer");
+        };
+        response.links.insert("HoldSeats".into(), one_seat("create_hold", id, "Hold a seat of this show"));
+        response.links.insert("BookSeats".into(), one_seat("create_booking", id, "Book a seat of this show"));
+        if path != "/shows/{id}" {
+            response.links.insert("GetShow".into(), link("get_show", id, "Read this show and its seats"));
+        }
+    }
 }
 
 async fn no_such_endpoint() -> ApiError {

@@ -5,10 +5,11 @@
 //!
 //! Durability is unchanged: a customer is answered only after the commit that holds their
 //! booking. An order the database calls busy (a seat it wants is being claimed by another
-//! transaction right now) goes again in a later batch.
+//! transaction right now) goes again in a later batch, for [`BUSY_BUDGET`] at most: seats
+//! locked longer than that (a stuck transaction) are refused as `SeatsBusy`, never a hang.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -39,9 +40,12 @@ const MAX_BATCH: usize = 256;
 /// Batches in flight at once: one leaves the database idle while a batch travels, many only
 /// split the crowd into smaller batches (docs/PERFORMANCE.md has the measurements).
 pub const BATCHES_IN_FLIGHT: usize = 3;
-/// How long a busy order waits before it goes again, and how often it may.
+/// How long a busy order waits before it goes again: this, times the rounds it has been busy,
+/// up to ten times this (a long wait should not hammer the database every 2 ms).
 const BUSY_PAUSE: Duration = Duration::from_millis(2);
-const BUSY_ATTEMPTS: u32 = 2_500;
+/// How long an order may stay busy, from its first busy answer, before it is refused as
+/// `SeatsBusy` (public so the tests can outlast it).
+pub const BUSY_BUDGET: Duration = Duration::from_secs(5);
 
 /// One order's claim.
 #[derive(Debug, Clone)]
@@ -90,7 +94,9 @@ pub struct Claims {
 
 struct Waiting {
     claim: Claim,
-    busy_attempts: u32,
+    /// Rounds this order has been busy, and since when.
+    busy_rounds: u32,
+    busy_since: Option<Instant>,
     answer: oneshot::Sender<Result<ClaimOutcome, ServiceError>>,
 }
 
@@ -111,7 +117,7 @@ impl Claims {
     /// Claims seats for one order, with the orders that arrive meanwhile.
     pub async fn claim(&self, claim: Claim) -> Result<ClaimOutcome, ServiceError> {
         let (answer, answered) = oneshot::channel();
-        self.queue.send(Waiting { claim, busy_attempts: 0, answer }).map_err(|_| stopped())?;
+        self.queue.send(Waiting { claim, busy_rounds: 0, busy_since: None, answer }).map_err(|_| stopped())?;
         answered.await.map_err(|_| stopped())?
     }
 
@@ -172,17 +178,21 @@ impl Claims {
         }
     }
 
-    /// A busy order goes again after a pause (the transaction in its way is short).
+    /// A busy order goes again after a pause (the transaction in its way is usually short),
+    /// until it has been busy for [`BUSY_BUDGET`]: then the customer is told so.
     fn again(&self, mut waiting: Waiting) {
-        waiting.busy_attempts += 1;
-        if waiting.busy_attempts > BUSY_ATTEMPTS {
-            tracing::error!(claim = ?waiting.claim, "seats stayed locked by another transaction");
-            let _ = waiting.answer.send(Err(AppError::Internal.into()));
+        let since = *waiting.busy_since.get_or_insert_with(Instant::now);
+        if since.elapsed() >= BUSY_BUDGET {
+            tracing::warn!(claim = ?waiting.claim, rounds = waiting.busy_rounds,
+                "seats stayed locked by another transaction; refusing the order");
+            let _ = waiting.answer.send(Err(AppError::SeatsBusy.into()));
             return;
         }
+        waiting.busy_rounds += 1;
+        let pause = BUSY_PAUSE * waiting.busy_rounds.min(10);
         let queue = self.queue.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(BUSY_PAUSE).await;
+            tokio::time::sleep(pause).await;
             if let Err(mpsc::error::SendError(waiting)) = queue.send(waiting) {
                 let _ = waiting.answer.send(Err(stopped()));
             }

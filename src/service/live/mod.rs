@@ -39,6 +39,8 @@ const RESYNC_INTERVAL: Duration = Duration::from_secs(5);
 const SUBSCRIBER_BACKLOG: usize = 256;
 /// Connections of the feed's own pool: one publishes while another re-reads seats.
 const OWN_CONNECTIONS: u32 = 2;
+/// The feed's connections as `pg_stat_activity` names them (its LISTEN connection among them).
+pub const APPLICATION_NAME: &str = "boxoffice live feed";
 
 /// A cheap handle to this instance's feed.
 #[derive(Clone)]
@@ -105,7 +107,7 @@ impl LiveFeed {
         let own = PgPoolOptions::new()
             .max_connections(OWN_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_lazy_with((*pool.connect_options()).clone());
+            .connect_lazy_with(pool.connect_options().as_ref().clone().application_name(APPLICATION_NAME));
         // The feed's connections go when the app's do.
         tokio::spawn({
             let (closing, own) = (pool.close_event(), own.clone());

@@ -226,15 +226,19 @@ pub(super) async fn edit(pool: &PgPool, show_id: i64, edit: &ShowEdit) -> Result
     Err(if row.status == ShowStatus::Cancelled { AppError::ShowCancelled } else { AppError::ShowHasBookings }.into())
 }
 
-/// Cancels a show: it stops selling, every live booking becomes CANCELLED (its customer sees
-/// that in My bookings) and every seat goes off sale. A claim racing with the cancellation
-/// waits on the seat locks and then finds the seats BLOCKED, so nothing sells afterwards.
-/// Returns how many bookings were cancelled.
+/// Cancels a show: it stops selling, every live booking (a confirmed one, or a hold that has
+/// not run out) becomes CANCELLED (its customer sees that in My bookings) and every seat goes
+/// off sale. A hold that had already run out but was not yet released by the expiry worker
+/// becomes EXPIRED, as the worker would have made it: it was never the show's to cancel. A
+/// claim racing with the cancellation waits on the seat locks and then finds the show no
+/// longer selling, so nothing sells afterwards. Returns how many bookings were cancelled.
 #[tracing::instrument(skip(pool))]
 pub(super) async fn cancel(pool: &PgPool, show_id: i64) -> Result<u64, ServiceError> {
     retrying(|| async {
         let mut tx = pool.begin().await?;
-        let status: ShowStatus = sqlx::query_scalar("SELECT status FROM shows WHERE id = $1 FOR UPDATE")
+        // NO KEY UPDATE, not UPDATE: a claim's new booking checks its show with KEY SHARE, and
+        // must not wait for this transaction while holding the seats it waits for next.
+        let status: ShowStatus = sqlx::query_scalar("SELECT status FROM shows WHERE id = $1 FOR NO KEY UPDATE")
             .bind(show_id)
             .fetch_optional(&mut *tx)
             .await?
@@ -254,24 +258,35 @@ pub(super) async fn cancel(pool: &PgPool, show_id: i64) -> Result<u64, ServiceEr
             .bind(show_id)
             .execute(&mut *tx)
             .await?;
-        // A new statement sees the claims that committed while we waited for their seats.
+        // A new statement sees the claims that committed while we waited for their seats, and
+        // its start (every lock held) is the moment that decides which holds had run out: the
+        // same rule as `cancellation` (a hold ends at its expiry time).
         let cancelled: i64 = sqlx::query_scalar(
             r#"
             WITH off_sale AS (
                 UPDATE seats SET status = 'BLOCKED', booking_id = NULL, held_until = NULL
                 WHERE show_id = $1 AND status <> 'BLOCKED'
             ),
+            before AS (
+                SELECT id, status,
+                       CASE WHEN status = 'PENDING' AND hold_expires_at <= statement_timestamp()
+                            THEN 'EXPIRED' ELSE 'CANCELLED' END::booking_status AS to_status
+                FROM bookings WHERE show_id = $1 AND status IN ('PENDING', 'CONFIRMED')
+            ),
             updated AS (
-                UPDATE bookings b SET status = 'CANCELLED', updated_at = now()
-                FROM (SELECT id, status FROM bookings WHERE show_id = $1 AND status IN ('PENDING', 'CONFIRMED')) AS before
+                UPDATE bookings b SET status = before.to_status, updated_at = now()
+                FROM before
                 WHERE b.id = before.id
-                RETURNING b.id, before.status AS from_status, b.seat_ids
+                RETURNING b.id, before.status AS from_status, before.to_status, b.seat_ids
             ),
             event AS (
                 INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids, detail)
-                SELECT $1, id, from_status, 'CANCELLED', seat_ids, 'the show was cancelled' FROM updated
+                SELECT $1, id, from_status, to_status, seat_ids,
+                       CASE WHEN to_status = 'EXPIRED' THEN 'hold ran out before the show was cancelled'
+                            ELSE 'the show was cancelled' END
+                FROM updated
             )
-            SELECT count(*) FROM updated
+            SELECT count(*) FILTER (WHERE to_status = 'CANCELLED') FROM updated
             "#,
         )
         .bind(show_id)
