@@ -117,6 +117,9 @@ fn router(state: AppState) -> Router {
         let state = state.clone();
         move || provide_context(state.clone())
     };
+    // Only a plain form posts to this one (no component references it), so the linker may drop
+    // its automatic registration: register it by hand.
+    leptos::server_fn::axum::register_explicit::<crate::api::bookings::HoldBestAvailable>();
     let (rest_api, _) = crate::api::rest::router();
     Router::new()
         .route("/healthz", get(health::alive))

@@ -31,7 +31,33 @@ test.describe("without JavaScript", () => {
     await expect(page.getByText("No bookings yet.")).toBeVisible();
   });
 
-  // No test holds seats without JavaScript: the show page's seat map and hold buttons are not
-  // a form (the buttons are type="button" and hold_seats takes JSON), so before hydration there
-  // is no way to hold seats. Add the test when the page gets a form that posts the chosen seats.
+  test("a customer holds the best seats with the plain form and reaches the checkout", async ({ page, request }) => {
+    const email = `nadia-${Date.now()}@e2e.test`;
+    const created = await request.post("/api/v1/auth/register", {
+      data: { email, name: "Nadia", password: "correct horse battery" },
+    });
+    expect(created.status()).toBe(201);
+    const shows = await (await request.get("/api/v1/shows")).json();
+    const show = shows.find((s: { available_seats: number }) => s.available_seats >= 2);
+    expect(show, "a show with two free seats").toBeTruthy();
+
+    await page.goto("/login");
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await expect(page.getByTestId("signed-in-as")).toHaveText("Nadia");
+
+    await page.goto(`/shows/${show.id}`);
+    await page.getByRole("button", { name: /Best \d+ available/ }).click();
+    // The form posted to the server, which held the seats and sent the browser to the checkout.
+    await expect(page).toHaveURL(/\/checkout\/\d+$/);
+    const id = Number(page.url().split("/").pop());
+    await expect(page.getByTestId("checkout-seats")).not.toBeEmpty();
+    await expect(page.locator("html")).not.toHaveAttribute("data-hydrated", "true");
+    // `request` is signed in as Nadia too (it registered her): the hold is hers, as asked.
+    const held = await (await request.get(`/api/v1/bookings/${id}`)).json();
+    expect(held.status).toBe("PENDING");
+    expect(held.show_id).toBe(show.id);
+    expect(held.seats.length).toBe(2);
+  });
 });

@@ -38,6 +38,33 @@ pub async fn hold_seats(
     Ok(app_state()?.bookings.hold(&customer, show_id, seats, Some(key)).await?)
 }
 
+/// Holds the best available seats from the show page's plain form, so a customer can hold
+/// seats before the page's script has loaded, or without it: a browser's form post then goes
+/// on to the checkout. Otherwise the same as `hold_seats`.
+#[server(prefix = "/rpc", endpoint = "hold_best_available")]
+pub async fn hold_best_available(
+    show_id: i64,
+    count: u16,
+    #[server(default)] category: String,
+    idempotency_key: String,
+) -> Result<Booking, AppError> {
+    use crate::domain::IdempotencyKey;
+    use crate::server::context::{app_state, require_user};
+
+    let customer = require_user().await?;
+    let key = IdempotencyKey::parse(&idempotency_key)?;
+    let category = Some(category).filter(|c| !c.trim().is_empty());
+    let seats = SeatRequest::BestAvailable { count, category };
+    let booking = app_state()?.bookings.hold(&customer, show_id, seats, Some(key)).await?;
+    // A page asked (a form posted without script): show it the checkout, not the answer.
+    let headers = leptos_axum::extract::<http::HeaderMap>().await.unwrap_or_default();
+    let accepts_html = headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
+    if accepts_html {
+        leptos_axum::redirect(&format!("/checkout/{}", booking.id));
+    }
+    Ok(booking)
+}
+
 /// One booking with its show: the customer's own (an admin may read any).
 #[server(prefix = "/rpc", endpoint = "booking")]
 pub async fn get_booking(booking_id: i64) -> Result<BookingWithShow, AppError> {

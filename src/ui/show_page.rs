@@ -165,6 +165,8 @@ fn SeatPicker(page: ShowPage) -> impl IntoView {
     });
 
     let best_count = RwSignal::new(2usize.min(max));
+    // The plain form's own key: one per page, so posting it twice holds once.
+    let form_key = checkout_key();
     let best_category = RwSignal::new(String::new());
     // By the server's clock when the page was read, so server and browser render alike.
     let not_selling = show.selling(now).err().map(|refusal| refusal.to_string());
@@ -227,33 +229,42 @@ fn SeatPicker(page: ShowPage) -> impl IntoView {
                             }}
                         </button>
                     </div>
-                    <div class="rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
+                    // A plain form, so it works before the script loads (or without it); once
+                    // the page is live, the same submit goes through the app instead.
+                    <form
+                        method="post"
+                        action="/rpc/hold_best_available"
+                        class="rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200"
+                        on:submit=move |ev| {
+                            ev.prevent_default();
+                            let category = Some(best_category.get_untracked()).filter(|c| !c.is_empty());
+                            submit(SeatRequest::BestAvailable { count: best_count.get_untracked() as u16, category })
+                        }
+                    >
                         <h2 class="font-semibold">"Or let us choose"</h2>
+                        <input type="hidden" name="show_id" value=show_id/>
+                        <input type="hidden" name="idempotency_key" value=form_key/>
                         <div class="mt-2 flex flex-wrap items-end gap-2">
                             <label class="text-sm">"Seats"
-                                <select class="ml-1 rounded-md border border-slate-300 px-2 py-1" on:change=move |e| best_count.set(event_target_value(&e).parse().unwrap_or(1))>
+                                <select name="count" class="ml-1 rounded-md border border-slate-300 px-2 py-1" on:change=move |e| best_count.set(event_target_value(&e).parse().unwrap_or(1))>
                                     {(1..=max).map(|n| view! { <option value=n selected=move || best_count.get() == n>{n}</option> }).collect_view()}
                                 </select>
                             </label>
                             <label class="text-sm">"In"
-                                <select class="ml-1 rounded-md border border-slate-300 px-2 py-1" on:change=move |e| best_category.set(event_target_value(&e))>
+                                <select name="category" class="ml-1 rounded-md border border-slate-300 px-2 py-1" on:change=move |e| best_category.set(event_target_value(&e))>
                                     <option value="">"Any category"</option>
                                     {categories.iter().map(|c| view! { <option value=c.code.clone()>{c.name.clone()}</option> }).collect_view()}
                                 </select>
                             </label>
                             <button
-                                type="button"
+                                type="submit"
                                 class="rounded-md border border-indigo-700 px-3 py-1.5 text-sm font-medium text-indigo-700 hover:bg-indigo-50 disabled:opacity-50"
                                 disabled=move || hold.pending().get()
-                                on:click=move |_| {
-                                    let category = Some(best_category.get_untracked()).filter(|c| !c.is_empty());
-                                    submit(SeatRequest::BestAvailable { count: best_count.get_untracked() as u16, category })
-                                }
                             >
                                 {move || format!("Best {} available", best_count.get())}
                             </button>
                         </div>
-                    </div>
+                    </form>
                 </div>
             })}
         </section>
