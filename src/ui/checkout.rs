@@ -67,13 +67,19 @@ fn Checkout(view: BookingWithShow) -> impl IntoView {
         booking.hold_expires_at.map(|until| (until - now).num_milliseconds() as f64).unwrap_or_default();
     let loaded_at = now_millis();
     let clock = RwSignal::new(loaded_at);
-    let ticker =
-        set_interval_with_handle(move || clock.set(now_millis()), std::time::Duration::from_millis(250)).ok();
-    on_cleanup(move || {
-        if let Some(ticker) = ticker {
-            ticker.clear();
-        }
-    });
+    // The clock ticks in the browser only: the server has no timers (wasm-bindgen aborts the
+    // process there) and renders the time left as of the read.
+    #[cfg(feature = "hydrate")]
+    {
+        let ticker =
+            set_interval_with_handle(move || clock.set(now_millis()), std::time::Duration::from_millis(250))
+                .ok();
+        on_cleanup(move || {
+            if let Some(ticker) = ticker {
+                ticker.clear();
+            }
+        });
+    }
     let left = move || left_at_load - (clock.get() - loaded_at);
 
     let confirm = ServerAction::<ConfirmBooking>::new();

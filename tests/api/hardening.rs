@@ -52,3 +52,21 @@ async fn over_https_the_session_cookie_is_bound_to_this_host() {
     let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
     assert!(cookie.starts_with("boxoffice_session=") && !cookie.contains("Secure"), "over http: {cookie}");
 }
+
+/// A reload of the checkout page renders it on the server: nothing there may need the browser
+/// (a timer from the server once aborted the whole process).
+#[tokio::test]
+async fn the_checkout_of_a_live_hold_renders_on_the_server() {
+    let app = TestApp::spawn().await;
+    let show = crate::booking_world::create_show(&app.pool, &crate::booking_world::hall(1, 4)).await;
+    let browser = crate::helpers::Browser::new(&app);
+    browser.sign_up("Cora").await;
+    let (status, hold) = browser
+        .call_json("hold_seats", &json!({"show_id": show, "seats": {"Seats": [1, 2]}, "idempotency_key": "cora-1"}))
+        .await;
+    assert_eq!(status, 200, "{hold}");
+    let (status, _, html) = browser.page(&format!("/checkout/{}", hold["id"])).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("data-testid=\"countdown\"") && html.contains("A1, A2"), "{html}");
+    assert_eq!(app.get("/healthz").await.status(), 200, "the server still serves");
+}
