@@ -34,6 +34,7 @@ use crate::server::{Settings, csrf, health, rpc_errors, security_headers, sessio
 use crate::service::bookings::expiry;
 use crate::service::claims::Claims;
 use crate::service::live::LiveFeed;
+use crate::service::supervisor::Supervisor;
 use crate::service::{Bookings, Shows, demo, users};
 
 /// How often each instance looks for holds that ran out.
@@ -46,6 +47,7 @@ pub struct Application {
     feed: LiveFeed,
     claims: Claims,
     bookings: Bookings,
+    supervisor: Supervisor,
     router: Router,
 }
 
@@ -54,9 +56,10 @@ impl Application {
         let listener = TcpListener::bind(settings.site_addr)
             .await
             .with_context(|| format!("listening on {}", settings.site_addr))?;
-        let feed = LiveFeed::start(pool.clone());
-        let sessions = sessions::layer(&pool, &feed, settings.secure_cookies);
-        let claims = Claims::start(pool.clone());
+        let supervisor = Supervisor::new();
+        let feed = LiveFeed::start(pool.clone(), &supervisor);
+        let sessions = sessions::layer(&pool, &feed, &supervisor, settings.secure_cookies);
+        let claims = Claims::start(pool.clone(), &supervisor);
         let state = AppState {
             leptos_options: Arc::new(settings.leptos_options()),
             bookings: Bookings::new(claims.clone(), feed.clone(), settings.booking_rules()),
@@ -64,12 +67,14 @@ impl Application {
             pool,
             feed,
             rate_limits: RateLimits::new(&settings.rate_limits),
+            supervisor,
         };
         Ok(Self {
             listener,
             feed: state.feed.clone(),
             claims,
             bookings: state.bookings.clone(),
+            supervisor: state.supervisor.clone(),
             router: router(state).layer(sessions),
         })
     }
@@ -87,6 +92,11 @@ impl Application {
     /// This instance's live seat feed (for the expiry worker, and tests).
     pub fn live_feed(&self) -> LiveFeed {
         self.feed.clone()
+    }
+
+    /// This instance's background tasks (for the workers `serve` adds, and tests).
+    pub fn supervisor(&self) -> Supervisor {
+        self.supervisor.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -180,11 +190,7 @@ async fn prepare_embedded(database: &Database, data_dir: &std::path::Path) -> an
 const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
-    let message = panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_default();
+    let message = crate::service::supervisor::panic_message(&*panic);
     tracing::error!(panic = %message, "a request handler panicked");
     crate::server::error_response::json_error(&AppError::Internal)
 }
@@ -217,11 +223,10 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let app = Application::build(settings, database.pool.clone()).await?;
     // Releases expired holds promptly; correctness does not depend on it (an expired hold is
     // claimable anyway), and running it on every instance is safe (SKIP LOCKED).
-    let expiry_worker = tokio::spawn(expiry::run_expiry_worker(
-        database.pool.clone(),
-        EXPIRY_INTERVAL,
-        Some(app.live_feed()),
-    ));
+    let expiry_worker = app.supervisor().spawn("expiry worker", {
+        let (pool, feed) = (database.pool.clone(), app.live_feed());
+        move || expiry::run_expiry_worker(pool.clone(), EXPIRY_INTERVAL, Some(feed.clone()))
+    });
     let session_cleanup = tokio::spawn(sessions::delete_expired_continuously(
         database.pool.clone(),
         std::time::Duration::from_secs(600),

@@ -21,6 +21,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 use crate::domain::user::User;
 use crate::error::AppError;
 use crate::service::live::{EndedSessions, LiveFeed};
+use crate::service::supervisor::Supervisor;
 
 /// Where the signed-in user is kept in the session: the account as it was at log-in, so no
 /// request reads it again (a promotion to admin takes effect at the next log-in).
@@ -38,9 +39,17 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::Error> {
 
 /// The session layer. Cookies are HttpOnly and SameSite=Lax; Secure when the site is served
 /// over https.
-pub fn layer(pool: &PgPool, feed: &LiveFeed, secure_cookies: bool) -> SessionManagerLayer<CachedStore> {
+pub fn layer(
+    pool: &PgPool,
+    feed: &LiveFeed,
+    supervisor: &Supervisor,
+    secure_cookies: bool,
+) -> SessionManagerLayer<CachedStore> {
     let store = CachedStore::new(pool, feed);
-    tokio::spawn(store.clone().forget_ended(feed.subscribe_ended_sessions()));
+    supervisor.spawn("session cache", {
+        let (store, feed) = (store.clone(), feed.clone());
+        move || store.clone().forget_ended(feed.subscribe_ended_sessions())
+    });
     SessionManagerLayer::new(store)
         .with_name(cookie_name(secure_cookies))
         .with_http_only(true)
@@ -116,6 +125,8 @@ impl CachedStore {
 
     /// Drops the sessions other instances (and this one) ended, until the pool closes.
     async fn forget_ended(self, mut ended: tokio::sync::broadcast::Receiver<EndedSessions>) {
+        // A run after a panic has missed the endings announced meanwhile.
+        self.cache.invalidate_all();
         let closing = self.pool.close_event();
         tokio::pin!(closing);
         loop {

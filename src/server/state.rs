@@ -9,6 +9,7 @@ use sqlx::PgPool;
 
 use super::rate_limit::RateLimits;
 use crate::service::live::LiveFeed;
+use crate::service::supervisor::Supervisor;
 use crate::service::{Bookings, Shows};
 
 #[derive(Clone, FromRef)]
@@ -22,6 +23,8 @@ pub struct AppState {
     pub shows: Shows,
     pub feed: LiveFeed,
     pub rate_limits: RateLimits,
+    /// The background tasks, for `/readyz`.
+    pub supervisor: Supervisor,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -11,6 +11,7 @@ pub mod health;
 pub mod live;
 pub mod rate_limit;
 pub mod shows;
+pub mod supervisor;
 pub mod users;
 
 pub use bookings::Bookings;

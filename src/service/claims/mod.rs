@@ -17,6 +17,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::ServiceError;
 use super::error::retrying;
+use super::supervisor::Supervisor;
 use crate::domain::{BookingStatus, ShowStatus};
 use crate::error::AppError;
 
@@ -101,11 +102,16 @@ struct Waiting {
 }
 
 impl Claims {
-    /// Starts claiming on `pool` until the pool is closed.
-    pub fn start(pool: PgPool) -> Self {
+    /// Starts claiming on `pool` until the pool is closed. The queue's receiving end outlives
+    /// a dispatcher that panicked: the supervisor's next run picks up where it stopped.
+    pub fn start(pool: PgPool, supervisor: &Supervisor) -> Self {
         let (queue, waiting) = mpsc::unbounded_channel();
         let claims = Self { pool, queue };
-        tokio::spawn(claims.clone().dispatch(waiting));
+        let waiting = Arc::new(tokio::sync::Mutex::new(waiting));
+        supervisor.spawn("claim dispatcher", {
+            let claims = claims.clone();
+            move || claims.clone().dispatch(waiting.clone())
+        });
         claims
     }
 
@@ -122,7 +128,8 @@ impl Claims {
     }
 
     /// Gathers what waits into batches, as many in flight as allowed.
-    async fn dispatch(self, mut waiting: mpsc::UnboundedReceiver<Waiting>) {
+    async fn dispatch(self, waiting: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Waiting>>>) {
+        let mut waiting = waiting.lock().await;
         let in_flight = Arc::new(Semaphore::new(BATCHES_IN_FLIGHT));
         let closing = self.pool.close_event();
         tokio::pin!(closing);

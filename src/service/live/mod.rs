@@ -27,6 +27,7 @@ use self::session_bus::SessionBus;
 pub use self::session_bus::EndedSessions;
 use self::show_cache::{CachedShow, ShowCache};
 use super::ServiceError;
+use super::supervisor::Supervisor;
 use crate::domain::SeatStatus;
 use crate::domain::live::{SeatChange, SeatChanges, ShowAvailability};
 
@@ -102,7 +103,7 @@ impl std::fmt::Debug for LiveFeed {
 
 impl LiveFeed {
     /// Starts publishing and listening on `pool`'s database, until the pool is closed.
-    pub fn start(pool: PgPool) -> Self {
+    pub fn start(pool: PgPool, supervisor: &Supervisor) -> Self {
         let (availability, _) = broadcast::channel(SUBSCRIBER_BACKLOG);
         let own = PgPoolOptions::new()
             .max_connections(OWN_CONNECTIONS)
@@ -130,9 +131,9 @@ impl LiveFeed {
                 ended_sessions: SessionBus::new(),
             }),
         };
-        tokio::spawn(feed.clone().publish());
-        tokio::spawn(feed.clone().listen());
-        tokio::spawn(feed.clone().reread());
+        supervisor.spawn("live feed publisher", { let feed = feed.clone(); move || feed.clone().publish() });
+        supervisor.spawn("live feed listener", { let feed = feed.clone(); move || feed.clone().listen() });
+        supervisor.spawn("live feed re-reader", { let feed = feed.clone(); move || feed.clone().reread() });
         feed
     }
 
