@@ -34,6 +34,9 @@ pub enum AppError {
     SeatsBusy,
     #[error("You can book at most {max} seats at a time.")]
     TooManySeats { max: u16 },
+    /// A hold past the cap on seats one customer may hold on one show at a time.
+    #[error("You already hold {held} seats for this show, and one customer may hold at most {limit} at a time. Book or release them first, or wait {retry_after_seconds} seconds for a hold to end.")]
+    TooManyHeldSeats { limit: u16, held: u16, retry_after_seconds: u64 },
     /// Confirming or cancelling a booking that was cancelled already.
     #[error("This booking is already cancelled.")]
     AlreadyCancelled,
@@ -99,10 +102,20 @@ impl AppError {
             | AppError::EmailTaken => StatusCode::CONFLICT,
             AppError::WrongCredentials | AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::CrossSiteRequest => StatusCode::FORBIDDEN,
-            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests { .. } | AppError::TooManyHeldSeats { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Unreachable => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    /// How long to wait before trying again, for refusals that pass with time (429 and 503).
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyRequests { retry_after_seconds }
+            | AppError::Unavailable { retry_after_seconds }
+            | AppError::TooManyHeldSeats { retry_after_seconds, .. } => Some(*retry_after_seconds),
+            _ => None,
         }
     }
 
@@ -120,6 +133,7 @@ impl AppError {
             AppError::ShowCancelled => "show_cancelled",
             AppError::SeatsBusy => "seats_busy",
             AppError::TooManySeats { .. } => "too_many_seats",
+            AppError::TooManyHeldSeats { .. } => "too_many_held_seats",
             AppError::AlreadyCancelled | AppError::NothingToConfirm | AppError::NothingToCancel => {
                 "wrong_booking_state"
             }

@@ -16,7 +16,10 @@ use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
+use axum::error_handling::HandleErrorLayer;
 use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::LoadShedLayer;
 use axum::http::StatusCode;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -27,6 +30,7 @@ use tracing::Level;
 use crate::app::{App, shell};
 use crate::domain::user::{Email, NewPassword, PersonName};
 use crate::error::AppError;
+use crate::server::error_response::json_error;
 use crate::server::database::Database;
 use crate::server::rate_limit::{self, RateLimits};
 use crate::server::state::AppState;
@@ -75,7 +79,7 @@ impl Application {
             claims,
             bookings: state.bookings.clone(),
             supervisor: state.supervisor.clone(),
-            router: router(state).layer(sessions),
+            router: router(state, settings.max_requests_in_flight as usize).layer(sessions),
         })
     }
 
@@ -111,16 +115,8 @@ impl Application {
     }
 }
 
-fn router(state: AppState) -> Router {
+fn router(state: AppState, max_in_flight: usize) -> Router {
     let routes = generate_route_list(App);
-    let request_spans = TraceLayer::new_for_http()
-        .make_span_with(|request: &Request<Body>| {
-            let request_id =
-                request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id)
-        })
-        .on_response(DefaultOnResponse::new().level(Level::INFO));
-
     // What server functions and server-rendered pages reach through Leptos's context: the
     // state as one value.
     let server_context = {
@@ -131,7 +127,7 @@ fn router(state: AppState) -> Router {
     // its automatic registration: register it by hand.
     leptos::server_fn::axum::register_explicit::<crate::api::bookings::HoldBestAvailable>();
     let (rest_api, _) = crate::api::rest::router();
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(health::alive))
         .merge(rest_api)
         .merge(crate::api::events::browser_routes())
@@ -143,7 +139,28 @@ fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(rpc_errors::status_from_error))
         // The not-found page renders the same header, so it gets the same context.
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(server_context, shell))
-        .layer(axum::middleware::from_fn_with_state(state.rate_limits.clone(), rate_limit::limit_rpc_auth))
+        .layer(axum::middleware::from_fn_with_state(state.rate_limits.clone(), rate_limit::limit_rpc_auth));
+    protected(app, max_in_flight).with_state(state)
+}
+
+/// What guards every answer, whatever door it comes from.
+fn protected<S: Clone + Send + Sync + 'static>(routes: Router<S>, max_in_flight: usize) -> Router<S> {
+    let request_spans = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<Body>| {
+            let request_id =
+                request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id)
+        })
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
+    routes
+        // Past this many requests at once, more are turned away at once (503, try again)
+        // rather than queued: a swamped instance answers quickly, and a balancer moves on.
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|_: tower::BoxError| async { json_error(&AppError::Unavailable { retry_after_seconds: 1 }) }))
+                .layer(LoadShedLayer::new())
+                .layer(GlobalConcurrencyLimitLayer::new(max_in_flight)),
+        )
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -156,7 +173,6 @@ fn router(state: AppState) -> Router {
                 .layer(security_headers::layer())
                 .layer(axum::middleware::from_fn(csrf::refuse_cross_site)),
         )
-        .with_state(state)
 }
 
 /// On a new embedded database: demo shows, and an admin with a random password, shown once:
@@ -192,7 +208,7 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
     let message = crate::service::supervisor::panic_message(&*panic);
     tracing::error!(panic = %message, "a request handler panicked");
-    crate::server::error_response::json_error(&AppError::Internal)
+    json_error(&AppError::Internal)
 }
 
 /// Where the demo admin's email and password go when the output is not a terminal.
@@ -255,4 +271,70 @@ async fn shutdown_signal() {
         _ = terminate.recv() => {}
     }
     tracing::info!("shutdown requested; finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn answer(router: Router, path: &str) -> (StatusCode, Option<String>, String) {
+        let response = router.oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+        let status = response.status();
+        let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        (status, retry_after, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    async fn boom() -> &'static str {
+        panic!("on purpose")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_and_the_server_goes_on() {
+        let router = protected(
+            Router::new().route("/boom", get(boom)).route("/fine", get(|| async { "fine" })),
+            8,
+        );
+        let (status, _, body) = answer(router.clone(), "/boom").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(body.contains("\"code\":\"internal\"") && !body.contains("on purpose"), "{body}");
+        assert_eq!(answer(router, "/fine").await.0, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn past_the_requests_in_flight_more_are_turned_away_at_once() {
+        let release = Arc::new(tokio::sync::Notify::new());
+        let router = protected(
+            Router::new().route(
+                "/slow",
+                get({
+                    let release = release.clone();
+                    move || async move {
+                        release.notified().await;
+                        "done"
+                    }
+                }),
+            ),
+            1,
+        );
+        let slow = tokio::spawn(answer(router.clone(), "/slow"));
+        // Until the slow request holds the one slot, the next one may still get it.
+        let turned_away = loop {
+            tokio::task::yield_now().await;
+            let (status, retry_after, body) = answer(router.clone(), "/other").await;
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                break (retry_after, body);
+            }
+        };
+        assert_eq!(turned_away.0.as_deref(), Some("1"));
+        assert!(turned_away.1.contains("\"code\":\"unavailable\""), "{}", turned_away.1);
+        release.notify_one();
+        assert_eq!(slow.await.unwrap().0, StatusCode::OK);
+        assert_eq!(answer(router, "/other").await.0, StatusCode::NOT_FOUND, "the slot is free again");
+    }
 }

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use reqwest::header::{COOKIE, HeaderValue, SET_COOKIE};
+use reqwest::header::{COOKIE, HeaderValue, RETRY_AFTER, SET_COOKIE};
 use reqwest::{Client, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
@@ -13,6 +13,10 @@ use crate::domain::layout::row_label;
 
 /// The longest any single request may take before the run is called a failure.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// The pause before sending an order again when the answer did not say how long to wait.
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
+/// Retries of one order before the run gives up (a minute or more of 5xx answers).
+const MOST_RETRIES: u32 = 120;
 
 /// The cookie the server's session layer sets.
 const SESSION_COOKIE: &str = "boxoffice_session";
@@ -67,6 +71,8 @@ pub struct Attempt {
     pub latency: Duration,
     /// When the answer arrived (watchers' lag is measured from here).
     pub answered_at: Instant,
+    /// Times the request was sent again, with its key, after a 5xx or no answer.
+    pub retries: u32,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -198,19 +204,45 @@ impl Api {
             Commitment::Hold => format!("/api/v1/shows/{show_id}/holds"),
             Commitment::BookNow => format!("/api/v1/shows/{show_id}/bookings"),
         };
-        let request = self
-            .http
-            .post(self.url(&path))
-            .timeout(REQUEST_TIMEOUT)
-            .header(COOKIE, session.cookie.clone())
-            .json(&json!({ "seat_ids": seat_ids }));
+        // One key for the order and all its retries: a retry after a 5xx or a lost answer
+        // replays the first outcome instead of booking again.
+        let key = format!("bench-{:032x}", rand::random::<u128>());
         let started = Instant::now();
-        let response = request.send().await?;
-        let status = response.status();
-        let body = response.bytes().await?;
+        let mut retries = 0;
+        let (status, body) = loop {
+            let sent = self
+                .http
+                .post(self.url(&path))
+                .timeout(REQUEST_TIMEOUT)
+                .header(COOKIE, session.cookie.clone())
+                .header("idempotency-key", &key)
+                .json(&json!({ "seat_ids": seat_ids }))
+                .send()
+                .await;
+            let wait = match sent {
+                Ok(response) if !response.status().is_server_error() => {
+                    let status = response.status();
+                    match response.bytes().await {
+                        Ok(body) => break (status, body),
+                        Err(_) => RETRY_PAUSE,
+                    }
+                }
+                Ok(response) => response
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok()?.parse().ok())
+                    .map_or(RETRY_PAUSE, Duration::from_secs),
+                Err(_) => RETRY_PAUSE,
+            };
+            retries += 1;
+            if retries > MOST_RETRIES {
+                bail!("booking seats {seat_ids:?} failed {MOST_RETRIES} times in a row (5xx or no answer)");
+            }
+            tokio::time::sleep(wait).await;
+        };
         let answered_at = Instant::now();
         let outcome = match status {
-            StatusCode::CREATED => match serde_json::from_slice::<BookingBody>(&body) {
+            StatusCode::CREATED | StatusCode::OK => match serde_json::from_slice::<BookingBody>(&body) {
                 Ok(booking) if booking.status == "PENDING" || booking.status == "CONFIRMED" => Outcome::Got,
                 _ => Outcome::Unexpected(status, String::from_utf8_lossy(&body).into_owned()),
             },
@@ -225,7 +257,7 @@ impl Api {
             ),
             _ => Outcome::Unexpected(status, String::from_utf8_lossy(&body).into_owned()),
         };
-        Ok(Attempt { outcome, latency: answered_at - started, answered_at })
+        Ok(Attempt { outcome, latency: answered_at - started, answered_at, retries })
     }
 }
 

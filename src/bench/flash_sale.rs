@@ -43,6 +43,8 @@ pub struct FlashSaleReport {
     pub refusals: usize,
     /// Share of requests answered 409 (someone else got a seat first).
     pub refusal_rate: f64,
+    /// Requests sent again with their idempotency key after a 5xx answer or none.
+    pub retries: u64,
     /// Every request for seats.
     pub latency: Latency,
     pub booked_latency: Latency,
@@ -94,6 +96,7 @@ struct CustomerSamples {
     booked: Vec<Duration>,
     refused: Vec<Duration>,
     seats: Vec<i32>,
+    retries: u64,
 }
 
 pub async fn run(
@@ -149,6 +152,7 @@ pub async fn run(
                 samples.booked.extend(mine.booked);
                 samples.refused.extend(mine.refused);
                 samples.seats.extend(mine.seats);
+                samples.retries += mine.retries;
             }
             Err(error) => {
                 // Stop the others: one failure makes the run's figures meaningless.
@@ -183,6 +187,7 @@ pub async fn run(
         bookings: samples.booked.len(),
         refusals: samples.refused.len(),
         refusal_rate: samples.refused.len() as f64 / attempts.max(1) as f64,
+        retries: samples.retries,
         latency: Latency::of(&all),
         booked_latency: Latency::of(&samples.booked),
         refused_latency: Latency::of(&samples.refused),
@@ -241,6 +246,7 @@ async fn customer(sale: Arc<Sale>, session: Session) -> anyhow::Result<CustomerS
             continue;
         }
         let attempt = sale.api.order(&session, sale.show_id, &pick, Commitment::BookNow).await?;
+        samples.retries += u64::from(attempt.retries);
         match attempt.outcome {
             Outcome::Got => {
                 let at = (attempt.answered_at - sale.epoch).as_micros() as u64;

@@ -312,6 +312,7 @@ fn print_table(results: &Results) {
         );
         println!("{:<24} every request: {}", "", sale.latency.describe());
         println!("{:<24} 409s: {}", "", sale.refused_latency.describe());
+        println!("{:<24} retried after a 5xx or no answer, same key: {}", "", sale.retries);
         println!(
             "{:<24} {} ({}): {} seats sold, {} sold twice",
             "",

@@ -44,6 +44,16 @@ pub struct Settings {
     #[arg(long, env = "BOXOFFICE_MAX_SEATS_PER_BOOKING", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100), global = true)]
     pub max_seats_per_booking: u16,
 
+    /// Most seats one customer may hold on one show at a time, waiting for confirmation (a
+    /// bound on hoarding). Default: the most seats of one booking.
+    #[arg(long, env = "BOXOFFICE_MAX_HELD_SEATS_PER_CUSTOMER", value_parser = clap::value_parser!(u16).range(1..=1000), global = true)]
+    pub max_held_seats_per_customer: Option<u16>,
+
+    /// Requests this instance answers at once; more are answered 503 at once (an event
+    /// stream counts only until it starts).
+    #[arg(long, env = "BOXOFFICE_MAX_REQUESTS_IN_FLIGHT", default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_requests_in_flight: u32,
+
     #[command(flatten)]
     pub rate_limits: RateLimitSettings,
 }
@@ -77,6 +87,7 @@ impl Settings {
         BookingRules {
             hold_seconds: self.hold_seconds,
             max_seats_per_booking: self.max_seats_per_booking,
+            max_held_seats: self.max_held_seats_per_customer.unwrap_or(self.max_seats_per_booking),
             requests_per_second: self.rate_limits.booking_per_second,
         }
     }

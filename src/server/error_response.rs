@@ -82,12 +82,12 @@ impl ErrorBody {
                 body.booking_id = *booking_id;
             }
             AppError::HoldExpired => body.status = Some(BookingStatus::Expired),
-            AppError::TooManySeats { max } => body.max_seats = Some(*max),
-            AppError::TooManyRequests { retry_after_seconds } | AppError::Unavailable { retry_after_seconds } => {
-                body.retry_after_seconds = Some(*retry_after_seconds)
+            AppError::TooManySeats { max } | AppError::TooManyHeldSeats { limit: max, .. } => {
+                body.max_seats = Some(*max)
             }
             _ => {}
         }
+        body.retry_after_seconds = error.retry_after_seconds();
         body
     }
 }
@@ -113,8 +113,8 @@ pub fn server_fn_error(error: &AppError) -> Response {
 
 /// A 429 or 503 tells how long to wait.
 pub fn add_retry_after(error: &AppError, headers: &mut HeaderMap) {
-    if let AppError::TooManyRequests { retry_after_seconds } | AppError::Unavailable { retry_after_seconds } = error {
-        headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+    if let Some(seconds) = error.retry_after_seconds() {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
 }
 

@@ -219,6 +219,27 @@ impl TestApp {
         Self { address, pool, claims, bookings, feed, client, db }
     }
 
+    /// The app on a database the test runs itself (its own cluster, to stop and start):
+    /// migrated, served with rate limits off; returns its address and pool. Close the pool
+    /// when done, and the app's background work stops with it.
+    pub async fn serve_on(options: PgConnectOptions, connections: u32) -> (String, PgPool) {
+        let pool = on_servers(async move {
+            let pool = PgPoolOptions::new()
+                .max_connections(connections)
+                .acquire_timeout(std::time::Duration::from_secs(2))
+                .connect_with(options)
+                .await
+                .expect("connecting to the test's own database");
+            boxoffice::server::database::migrate(&pool).await.expect("migrating the test's own database");
+            pool
+        })
+        .await;
+        let mut settings = Cli::parse_from(["boxoffice"]).settings;
+        settings.site_addr = "127.0.0.1:0".parse().unwrap();
+        settings.rate_limits = RateLimitSettings::OFF;
+        (serve(settings, pool.clone()).await.address, pool)
+    }
+
     /// Another instance of the app on the same database, as behind a load balancer; returns
     /// its address.
     pub async fn second_instance(&self) -> String {

@@ -34,13 +34,15 @@ pub struct BookingRules {
     /// How long a hold lasts unless the show sets its own.
     pub hold_seconds: u32,
     pub max_seats_per_booking: u16,
+    /// Most seats one customer may hold on one show at a time (holds waiting for confirmation).
+    pub max_held_seats: u16,
     /// Hold, book, confirm and cancel requests per second from one customer; 0 = no limit.
     pub requests_per_second: u32,
 }
 
 impl Default for BookingRules {
     fn default() -> Self {
-        Self { hold_seconds: 120, max_seats_per_booking: 10, requests_per_second: 10 }
+        Self { hold_seconds: 120, max_seats_per_booking: 10, max_held_seats: 10, requests_per_second: 10 }
     }
 }
 

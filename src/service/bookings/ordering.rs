@@ -12,7 +12,7 @@ use crate::domain::show::{not_selling, selling};
 use crate::domain::{BookedSeat, Booking, BookingFailure, BookingStatus, IdempotencyKey, SeatRequest};
 use crate::error::AppError;
 use crate::service::ServiceError;
-use crate::service::claims::{Claim, Claims};
+use crate::service::claims::{Claim, Claims, REFUSALS_RECORDED_PER_MINUTE};
 use crate::service::error::retrying;
 use crate::service::shows;
 
@@ -175,6 +175,7 @@ async fn claim(
             book_now: order.commitment == Commitment::BookNow,
             record_failure,
             request: fingerprint.to_owned(),
+            hold_cap: (order.commitment == Commitment::Hold).then_some(rules.max_held_seats),
         })
         .await?;
 
@@ -192,8 +193,20 @@ async fn claim(
                 AppError::invalid("seats", "Some of the chosen seats do not exist in this show.").into()
             );
         }
+        if let Some(over) = outcome.over_hold_cap {
+            return Err(AppError::TooManyHeldSeats {
+                limit: rules.max_held_seats,
+                held: over.held,
+                retry_after_seconds: over.first_lapse_in,
+            }
+            .into());
+        }
         if !outcome.taken.is_empty() && !record_failure {
             return Ok(Claimed::TakenNotRecorded);
+        }
+        if outcome.refusal_unrecorded {
+            let refusal = AppError::SeatsTaken { seats: outcome.taken, seat_ids: outcome.taken_ids, booking_id: None };
+            return unrecorded_refusal(claims.pool(), order, fingerprint, refusal).await.map(Claimed::Stored);
         }
         // Nothing inserted though the seats were there: the idempotency key was used by a
         // concurrent request, which is the first answer.
@@ -229,11 +242,16 @@ async fn record_not_enough(
     available: u32,
 ) -> Result<Booking, ServiceError> {
     let Fingerprinted { order, fingerprint } = *order;
-    let inserted: Option<i64> = sqlx::query_scalar(
+    // Counted like every refusal; kept as a FAILED booking only within the per-minute bound.
+    let (recorded, inserted): (bool, Option<i64>) = sqlx::query_as(
         r#"
-        WITH booking AS (
+        WITH counted AS (
+            SELECT count_refusals($1, $2, 1) < $7 AS recorded
+        ),
+        booking AS (
             INSERT INTO bookings (show_id, user_id, status, seat_ids, total_cents, idempotency_key, failure, request)
-            VALUES ($1, $2, 'FAILED', '{}', 0, $3, booking_failure_json(NULL, $4, $5), $6)
+            SELECT $1, $2, 'FAILED', '{}', 0, $3, booking_failure_json(NULL, $4, $5), $6
+            FROM counted WHERE recorded
             ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING id
         ),
@@ -241,7 +259,7 @@ async fn record_not_enough(
             INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids)
             SELECT $1, id, NULL, 'FAILED', '{}' FROM booking
         )
-        SELECT id FROM booking
+        SELECT counted.recorded, (SELECT id FROM booking) FROM counted
         "#,
     )
     .bind(order.show_id)
@@ -250,12 +268,34 @@ async fn record_not_enough(
     .bind(i32::from(requested))
     .bind(i32::try_from(available).unwrap_or(i32::MAX))
     .bind(fingerprint)
-    .fetch_optional(pool)
+    .bind(REFUSALS_RECORDED_PER_MINUTE)
+    .fetch_one(pool)
     .await?;
     match inserted {
         Some(id) => reads::get(pool, id, Some(order.user_id)).await,
+        None if !recorded => {
+            let refusal = AppError::NotEnoughSeats { requested, available, booking_id: None };
+            unrecorded_refusal(pool, order, fingerprint, refusal).await
+        }
         None => concurrent_first_answer(pool, order, fingerprint).await,
     }
+}
+
+/// A refusal past the per-minute bound, kept nowhere: unless a concurrent request with the same
+/// key got there first (the seats it found taken may be its own), in which case that is the
+/// answer.
+async fn unrecorded_refusal(
+    pool: &PgPool,
+    order: &SeatOrder,
+    fingerprint: &str,
+    refusal: AppError,
+) -> Result<Booking, ServiceError> {
+    if let Some(key) = &order.idempotency_key
+        && let Some(first) = replay(pool, order.user_id, key, fingerprint).await?
+    {
+        return Ok(first);
+    }
+    Err(refusal.into())
 }
 
 /// Nothing was inserted although the request was valid: a concurrent request with the same

@@ -2,8 +2,30 @@
 -- the whole batch. See `CLAIM_SQL` in claims/mod.rs for the parameters and the rules.
 WITH orders AS (
     SELECT o.*, (sum(o.seat_count) OVER (ORDER BY o.n) - o.seat_count + 1)::int AS first_seat
-    FROM unnest($1::bigint[], $2::bigint[], $4::int[], $5::float8[], $6::text[], $7::bool[], $8::bool[], $9::text[])
-         WITH ORDINALITY AS o(show_id, user_id, seat_count, hold_seconds, idempotency_key, book_now, record_failure, request, n)
+    FROM unnest($1::bigint[], $2::bigint[], $4::int[], $5::float8[], $6::text[], $7::bool[], $8::bool[], $9::text[],
+                $10::int[], $11::bool[])
+         WITH ORDINALITY AS o(show_id, user_id, seat_count, hold_seconds, idempotency_key, book_now, record_failure, request,
+                              hold_cap, deciding, n)
+),
+-- A capped hold is decided only by the transaction that has the customer's turn on the show
+-- (`deciding`), and only by the first such order of this batch: the others wait (are busy),
+-- so no two decisions about one customer's holds can both count the same seats as free.
+waits_turn AS (
+    SELECT o.n FROM orders o
+    WHERE o.hold_cap IS NOT NULL
+      AND (NOT o.deciding OR EXISTS (SELECT 1 FROM orders earlier
+                                     WHERE earlier.hold_cap IS NOT NULL AND earlier.n < o.n
+                                       AND earlier.user_id = o.user_id AND earlier.show_id = o.show_id))
+),
+-- Seats each deciding customer holds on the show now (live holds only), and when the first of
+-- those holds lapses.
+held AS (
+    SELECT o.n, coalesce(sum(cardinality(b.seat_ids)), 0)::int AS seats, min(b.hold_expires_at) AS first_lapse
+    FROM orders o
+    LEFT JOIN bookings b ON b.user_id = o.user_id AND b.show_id = o.show_id
+                        AND b.status = 'PENDING' AND b.hold_expires_at > now()
+    WHERE o.hold_cap IS NOT NULL AND o.n NOT IN (SELECT n FROM waits_turn)
+    GROUP BY o.n
 ),
 wanted AS (
     SELECT o.n, o.show_id, w.seat_id
@@ -25,14 +47,22 @@ seen AS (
     SELECT o.n, count(g.seat_id) AS seats_found, coalesce(bool_and(g.free), false) AS all_free,
            coalesce(array_agg(g.label ORDER BY g.seat_id) FILTER (WHERE g.seat_id IS NOT NULL), '{}') AS labels,
            coalesce(array_agg(g.label ORDER BY g.seat_id) FILTER (WHERE NOT g.free), '{}') AS taken,
+           coalesce(array_agg(g.seat_id ORDER BY g.seat_id) FILTER (WHERE NOT g.free), '{}') AS taken_ids,
            coalesce(sum(c.price_cents), 0)::bigint AS total_cents
     FROM orders o
     LEFT JOIN glance g ON g.n = o.n
     LEFT JOIN seat_categories c ON c.show_id = o.show_id AND c.code = g.category
     GROUP BY o.n
 ),
+-- Past the cap: refused before any seat is locked.
+capped AS (
+    SELECT o.n FROM orders o JOIN seen v ON v.n = o.n JOIN held h ON h.n = o.n
+    WHERE v.seats_found = o.seat_count AND h.seats + o.seat_count > o.hold_cap
+),
 candidate AS (
-    SELECT o.n FROM orders o JOIN seen v ON v.n = o.n WHERE v.seats_found = o.seat_count AND v.all_free
+    SELECT o.n FROM orders o JOIN seen v ON v.n = o.n
+    WHERE v.seats_found = o.seat_count AND v.all_free
+      AND o.n NOT IN (SELECT n FROM waits_turn UNION ALL SELECT n FROM capped)
 ),
 contested AS (
     SELECT DISTINCT later.n
@@ -56,17 +86,37 @@ settled AS (
 ),
 verdict AS (
     SELECT o.n, v.seats_found,
-           (v.seats_found = o.seat_count AND NOT v.all_free) AS refused,
+           (v.seats_found = o.seat_count AND NOT v.all_free
+            AND o.n NOT IN (SELECT n FROM waits_turn UNION ALL SELECT n FROM capped)) AS refused,
+           o.n IN (SELECT n FROM capped) AS capped,
            coalesce(st.seats_locked = o.seat_count AND st.still_free, false) AS wins,
-           (v.seats_found = o.seat_count AND v.all_free
-            AND NOT coalesce(st.seats_locked = o.seat_count AND st.still_free, false)) AS busy
+           ((v.seats_found = o.seat_count AND o.n IN (SELECT n FROM waits_turn))
+            OR (o.n IN (SELECT n FROM candidate)
+                AND NOT coalesce(st.seats_locked = o.seat_count AND st.still_free, false))) AS busy
     FROM orders o JOIN seen v ON v.n = o.n LEFT JOIN settled st ON st.n = o.n
+),
+-- Refusals are counted per customer, show and minute (`count_refusals`); only the first $12
+-- of a minute are kept as FAILED bookings, so a loop of refused requests cannot grow the
+-- tables without bound.
+refusal AS (
+    SELECT o.n, o.show_id, o.user_id, v.capped,
+           row_number() OVER (PARTITION BY o.show_id, o.user_id ORDER BY o.n) AS nth
+    FROM orders o JOIN verdict v ON v.n = o.n
+    WHERE (v.refused AND o.record_failure) OR v.capped
+),
+counted AS (
+    SELECT r.show_id, r.user_id, count_refusals(r.show_id, r.user_id, count(*)::int) AS earlier
+    FROM refusal r GROUP BY r.show_id, r.user_id
+),
+recorded AS (
+    SELECT r.n FROM refusal r JOIN counted c ON c.show_id = r.show_id AND c.user_id = r.user_id
+    WHERE NOT r.capped AND c.earlier + r.nth <= $12
 ),
 -- Booking ids drawn here, so that each stored booking maps back to its order.
 stored AS (
     SELECT o.n, nextval(pg_get_serial_sequence('bookings', 'id')) AS id, v.wins
     FROM orders o JOIN verdict v ON v.n = o.n
-    WHERE v.wins OR (v.refused AND o.record_failure)
+    WHERE v.wins OR o.n IN (SELECT n FROM recorded)
 ),
 booking AS (
     INSERT INTO bookings (id, show_id, user_id, status, seat_ids, total_cents, hold_expires_at, idempotency_key, failure, request)
@@ -108,10 +158,12 @@ event AS (
 claimed_per_order AS (
     SELECT c.n, count(*) AS seats FROM claimed c GROUP BY c.n
 )
-SELECT sh.status AS show_status, sh.selling, v.seats_found, v.busy,
+SELECT sh.status AS show_status, sh.selling, v.seats_found, v.busy, v.capped,
+       h.seats AS held, ceil(extract(epoch FROM h.first_lapse - now()))::bigint AS first_lapse_in,
        b.id, b.status, b.total_cents, b.hold_expires_at, b.created_at,
-       coalesce(cl.seats, 0) AS claimed,
-       seen.taken, seen.labels
+       coalesce(cl.seats, 0) AS claimed, st.id IS NOT NULL AS meant_to_store,
+       seen.taken, seen.taken_ids, seen.labels,
+       pg_current_xact_id()::text AS transaction
 FROM orders o
 JOIN seen ON seen.n = o.n
 JOIN verdict v ON v.n = o.n
@@ -119,4 +171,5 @@ LEFT JOIN show sh ON sh.show_id = o.show_id
 LEFT JOIN stored st ON st.n = o.n
 LEFT JOIN booking b ON b.id = st.id
 LEFT JOIN claimed_per_order cl ON cl.n = o.n
+LEFT JOIN held h ON h.n = o.n
 ORDER BY o.n

@@ -7,6 +7,14 @@
 //! booking. An order the database calls busy (a seat it wants is being claimed by another
 //! transaction right now) goes again in a later batch, for [`BUSY_BUDGET`] at most: seats
 //! locked longer than that (a stuck transaction) are refused as `SeatsBusy`, never a hang.
+//!
+//! In an outage the queue fails fast and never guesses: it holds at most [`MOST_WAITING`]
+//! orders and each for [`ORDER_DEADLINE`] at most (then "unavailable", 503, try again); orders
+//! whose client has gone are dropped unrun; a batch that cannot reach the database is answered
+//! "unavailable" at once, all of it (nothing was committed); and when a commit's answer is
+//! lost, the queue asks PostgreSQL whether that transaction committed before it answers.
+
+mod batch;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,26 +23,13 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
+use self::batch::{BatchEnd, claim_batch, committed};
+pub use self::batch::{CLAIM_SQL, REFUSALS_RECORDED_PER_MINUTE};
 use super::ServiceError;
-use super::error::retrying;
 use super::supervisor::Supervisor;
-use crate::domain::{BookingStatus, ShowStatus};
+use crate::domain::BookingStatus;
+use crate::domain::ShowStatus;
 use crate::error::AppError;
-
-/// The statement that claims seats for a batch of orders (or a batch of one), set-based: each
-/// step runs once for the whole batch. Parameters are arrays with one element per order ($1
-/// show, $2 user, $4 how many seats, $5 the default hold in seconds, $6 idempotency key, $7 book
-/// now, else hold, $8 record a failure, $9 the request's fingerprint), the seats of every order
-/// one after another in $3 (each order's in seat-id order). One row per order, in order.
-///
-/// Per order, all or nothing: a seat already taken is refused from a glance without locks (no
-/// queue for its lock); the seats of an order that may win are locked in seat-id order with SKIP
-/// LOCKED, and claimed when every one is locked and still free. An order is "busy", and goes
-/// again in a later batch, when another transaction holds one of its seats right now or an
-/// earlier order of this batch wants one of them: the next batch sees how that one ended.
-///
-/// Public so the benchmark can hand PostgreSQL's own load generator exactly what the app runs.
-pub const CLAIM_SQL: &str = include_str!("claim.sql");
 
 /// Orders in one batch at most (a bound on one transaction's length and locks).
 const MAX_BATCH: usize = 256;
@@ -47,6 +42,13 @@ const BUSY_PAUSE: Duration = Duration::from_millis(2);
 /// How long an order may stay busy, from its first busy answer, before it is refused as
 /// `SeatsBusy` (public so the tests can outlast it).
 pub const BUSY_BUDGET: Duration = Duration::from_secs(5);
+/// Orders waiting at most: past that the instance is swamped, and more answer "unavailable".
+const MOST_WAITING: usize = 20_000;
+/// How long an order may wait for an answer before it is told "unavailable" (nothing booked,
+/// try again); a lost commit is asked about for this long too.
+pub const ORDER_DEADLINE: Duration = Duration::from_secs(10);
+/// The wait suggested to a client told "unavailable".
+const RETRY_AFTER_SECONDS: u64 = 2;
 
 /// One order's claim.
 #[derive(Debug, Clone)]
@@ -59,6 +61,8 @@ pub struct Claim {
     pub book_now: bool,
     pub record_failure: bool,
     pub request: String,
+    /// The most seats the customer may hold on the show, this order's included (holds only).
+    pub hold_cap: Option<u16>,
 }
 
 /// What the claim statement answered for one order.
@@ -70,10 +74,24 @@ pub struct ClaimOutcome {
     pub seats_found: i64,
     /// The booking stored, if any (a FAILED one only when failures are recorded).
     pub booking: Option<StoredBooking>,
-    /// Labels of the seats that were taken, in seat-id order.
+    /// Labels of the seats that were taken, in seat-id order, and their ids.
     pub taken: Vec<String>,
+    pub taken_ids: Vec<i32>,
     /// Labels of every seat asked for, in seat-id order.
     pub labels: Vec<String>,
+    /// Refused because the customer holds too many seats on the show already.
+    pub over_hold_cap: Option<OverHoldCap>,
+    /// A refusal that was only counted, not kept as a FAILED booking (past the per-minute bound).
+    pub refusal_unrecorded: bool,
+}
+
+/// A hold refused by the held-seat cap.
+#[derive(Debug, Clone, Copy)]
+pub struct OverHoldCap {
+    /// Seats the customer holds on the show now.
+    pub held: u16,
+    /// Seconds until the first of those holds lapses.
+    pub first_lapse_in: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -90,24 +108,28 @@ pub struct StoredBooking {
 #[derive(Clone)]
 pub struct Claims {
     pool: PgPool,
-    queue: mpsc::UnboundedSender<Waiting>,
+    queue: mpsc::Sender<Waiting>,
 }
 
 struct Waiting {
     claim: Claim,
+    /// When the order must be answered by.
+    deadline: Instant,
     /// Rounds this order has been busy, and since when.
     busy_rounds: u32,
     busy_since: Option<Instant>,
     answer: oneshot::Sender<Result<ClaimOutcome, ServiceError>>,
 }
 
+type Receiver = Arc<tokio::sync::Mutex<mpsc::Receiver<Waiting>>>;
+
 impl Claims {
     /// Starts claiming on `pool` until the pool is closed. The queue's receiving end outlives
     /// a dispatcher that panicked: the supervisor's next run picks up where it stopped.
     pub fn start(pool: PgPool, supervisor: &Supervisor) -> Self {
-        let (queue, waiting) = mpsc::unbounded_channel();
+        let (queue, waiting) = mpsc::channel(MOST_WAITING);
         let claims = Self { pool, queue };
-        let waiting = Arc::new(tokio::sync::Mutex::new(waiting));
+        let waiting: Receiver = Arc::new(tokio::sync::Mutex::new(waiting));
         supervisor.spawn("claim dispatcher", {
             let claims = claims.clone();
             move || claims.clone().dispatch(waiting.clone())
@@ -123,12 +145,21 @@ impl Claims {
     /// Claims seats for one order, with the orders that arrive meanwhile.
     pub async fn claim(&self, claim: Claim) -> Result<ClaimOutcome, ServiceError> {
         let (answer, answered) = oneshot::channel();
-        self.queue.send(Waiting { claim, busy_rounds: 0, busy_since: None, answer }).map_err(|_| stopped())?;
+        let waiting =
+            Waiting { claim, deadline: Instant::now() + ORDER_DEADLINE, busy_rounds: 0, busy_since: None, answer };
+        match self.queue.try_send(waiting) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!("the claim queue is full; an order is turned away");
+                return Err(unavailable());
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(stopped()),
+        }
         answered.await.map_err(|_| stopped())?
     }
 
     /// Gathers what waits into batches, as many in flight as allowed.
-    async fn dispatch(self, waiting: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Waiting>>>) {
+    async fn dispatch(self, waiting: Receiver) {
         let mut waiting = waiting.lock().await;
         let in_flight = Arc::new(Semaphore::new(BATCHES_IN_FLIGHT));
         let closing = self.pool.close_event();
@@ -141,11 +172,18 @@ impl Claims {
             let Some(first) = first else { break };
             // Wait for a free slot first: whatever arrives meanwhile joins this batch.
             let Ok(slot) = in_flight.clone().acquire_owned().await else { break };
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH
-                && let Ok(next) = waiting.try_recv()
-            {
-                batch.push(next);
+            let mut batch = Vec::new();
+            let mut next = Some(first);
+            while let Some(order) = next.take() {
+                if let Some(order) = still_wanted(order) {
+                    batch.push(order);
+                }
+                if batch.len() < MAX_BATCH {
+                    next = waiting.try_recv().ok();
+                }
+            }
+            if batch.is_empty() {
+                continue;
             }
             let claims = self.clone();
             tracing::debug!(orders = batch.len(), "claiming a batch");
@@ -158,30 +196,71 @@ impl Claims {
 
     /// Runs one batch and answers each order, or sends it round again when it was busy.
     async fn run(&self, batch: Vec<Waiting>) {
-        let outcomes = {
+        let mut attempt = 1;
+        let end = loop {
             let claims: Vec<&Claim> = batch.iter().map(|w| &w.claim).collect();
-            retrying(|| claim_batch(&self.pool, &claims)).await
+            match claim_batch(&self.pool, &claims).await {
+                // Deadlocks and serialization failures: PostgreSQL asks us to try again.
+                BatchEnd::NotCommitted(error) if attempt < 8 && error.is_transient() => {
+                    tokio::time::sleep(Duration::from_millis(2u64.pow(attempt) + rand::random_range(0..10))).await;
+                    attempt += 1;
+                }
+                end => break end,
+            }
         };
-        match outcomes {
-            Ok(outcomes) => {
-                for (waiting, (outcome, busy)) in batch.into_iter().zip(outcomes) {
-                    if busy {
-                        self.again(waiting);
-                    } else {
-                        let _ = waiting.answer.send(Ok(outcome));
-                    }
+        match end {
+            BatchEnd::Done(outcomes) => self.answer(batch, outcomes),
+            BatchEnd::Unknown { outcomes, transaction, error } => {
+                tracing::warn!(%error, transaction, orders = batch.len(),
+                    "a claim batch's commit went unanswered; asking whether it committed");
+                match self.ask_until_known(&transaction, &batch).await {
+                    Some(true) => self.answer(batch, outcomes),
+                    // Nothing was booked: the orders may try again.
+                    Some(false) | None => answer_all(batch, unavailable),
                 }
             }
-            Err(error) if batch.len() == 1 => {
-                let _ = batch.into_iter().next().expect("one").answer.send(Err(error));
+            BatchEnd::NotCommitted(error) if error.is_unreachable() => {
+                tracing::warn!(%error, orders = batch.len(), "the database is unreachable; claims answered unavailable");
+                answer_all(batch, unavailable);
+            }
+            BatchEnd::NotCommitted(error) if batch.len() == 1 => {
+                if let Some(waiting) = batch.into_iter().next() {
+                    let _ = waiting.answer.send(Err(error));
+                }
             }
             // One order's error must not become everyone's: each goes again on its own.
-            Err(error) => {
+            BatchEnd::NotCommitted(error) => {
                 tracing::warn!(%error, orders = batch.len(), "a batch of claims failed; claiming one by one");
                 for waiting in batch {
                     Box::pin(self.run(vec![waiting])).await;
                 }
             }
+        }
+    }
+
+    fn answer(&self, batch: Vec<Waiting>, outcomes: Vec<(ClaimOutcome, bool)>) {
+        for (waiting, (outcome, busy)) in batch.into_iter().zip(outcomes) {
+            if busy {
+                self.again(waiting);
+            } else {
+                let _ = waiting.answer.send(Ok(outcome));
+            }
+        }
+    }
+
+    /// Asks PostgreSQL whether `transaction` committed until it can tell, or the batch's last
+    /// deadline has passed (None: still unknown).
+    async fn ask_until_known(&self, transaction: &str, batch: &[Waiting]) -> Option<bool> {
+        let deadline = batch.iter().map(|w| w.deadline).max()?;
+        loop {
+            if let Some(known) = committed(&self.pool, transaction).await {
+                return Some(known);
+            }
+            if Instant::now() >= deadline {
+                tracing::error!(transaction, "could not learn whether a claim batch committed; its orders are told to retry");
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 
@@ -196,85 +275,47 @@ impl Claims {
             return;
         }
         waiting.busy_rounds += 1;
+        // A busy order is not held to the queue's deadline: the busy budget bounds it.
+        waiting.deadline = waiting.deadline.max(Instant::now() + ORDER_DEADLINE);
         let pause = BUSY_PAUSE * waiting.busy_rounds.min(10);
         let queue = self.queue.clone();
         tokio::spawn(async move {
             tokio::time::sleep(pause).await;
-            if let Err(mpsc::error::SendError(waiting)) = queue.send(waiting) {
-                let _ = waiting.answer.send(Err(stopped()));
+            if let Err(error) = queue.try_send(waiting) {
+                let (waiting, answer) = match error {
+                    mpsc::error::TrySendError::Full(waiting) => (waiting, unavailable()),
+                    mpsc::error::TrySendError::Closed(waiting) => (waiting, stopped()),
+                };
+                let _ = waiting.answer.send(Err(answer));
             }
         });
     }
 }
 
+/// The order, unless its client has gone (dropped unrun) or its deadline passed ("unavailable").
+fn still_wanted(waiting: Waiting) -> Option<Waiting> {
+    if waiting.answer.is_closed() {
+        tracing::debug!(claim = ?waiting.claim, "the client of an order has gone; not claiming");
+        return None;
+    }
+    if Instant::now() >= waiting.deadline {
+        let _ = waiting.answer.send(Err(unavailable()));
+        return None;
+    }
+    Some(waiting)
+}
+
+fn answer_all(batch: Vec<Waiting>, error: impl Fn() -> ServiceError) {
+    for waiting in batch {
+        let _ = waiting.answer.send(Err(error()));
+    }
+}
+
+fn unavailable() -> ServiceError {
+    AppError::Unavailable { retry_after_seconds: RETRY_AFTER_SECONDS }.into()
+}
+
 fn stopped() -> ServiceError {
     tracing::error!("the claim queue has stopped");
     AppError::Internal.into()
-}
-
-/// One statement for the whole batch; each outcome with whether the order was busy.
-async fn claim_batch(pool: &PgPool, claims: &[&Claim]) -> Result<Vec<(ClaimOutcome, bool)>, ServiceError> {
-    let rows: Vec<ClaimRow> = sqlx::query_as(CLAIM_SQL)
-        .bind(claims.iter().map(|c| c.show_id).collect::<Vec<_>>())
-        .bind(claims.iter().map(|c| c.user_id).collect::<Vec<_>>())
-        .bind(claims.iter().flat_map(|c| c.seat_ids.iter().copied()).collect::<Vec<_>>())
-        .bind(claims.iter().map(|c| c.seat_ids.len() as i32).collect::<Vec<_>>())
-        .bind(claims.iter().map(|c| f64::from(c.hold_seconds)).collect::<Vec<_>>())
-        .bind(claims.iter().map(|c| c.idempotency_key.clone()).collect::<Vec<_>>())
-        .bind(claims.iter().map(|c| c.book_now).collect::<Vec<_>>())
-        .bind(claims.iter().map(|c| c.record_failure).collect::<Vec<_>>())
-        .bind(claims.iter().map(|c| c.request.clone()).collect::<Vec<_>>())
-        .fetch_all(pool)
-        .await?;
-    if rows.len() != claims.len() {
-        tracing::error!(
-            orders = claims.len(),
-            rows = rows.len(),
-            "the claim statement answered the wrong number of rows"
-        );
-        return Err(AppError::Internal.into());
-    }
-    Ok(rows.into_iter().map(ClaimRow::into_outcome).collect())
-}
-
-/// One row of [`CLAIM_SQL`]'s answer (columns of outer joins are NULL where nothing matched).
-#[derive(sqlx::FromRow)]
-struct ClaimRow {
-    show_status: Option<ShowStatus>,
-    selling: Option<bool>,
-    seats_found: Option<i64>,
-    busy: Option<bool>,
-    id: Option<i64>,
-    status: Option<BookingStatus>,
-    total_cents: Option<i64>,
-    hold_expires_at: Option<DateTime<Utc>>,
-    created_at: Option<DateTime<Utc>>,
-    claimed: i64,
-    taken: Vec<String>,
-    labels: Vec<String>,
-}
-
-impl ClaimRow {
-    fn into_outcome(self) -> (ClaimOutcome, bool) {
-        let booking = match (self.id, self.status, self.created_at) {
-            (Some(id), Some(status), Some(created_at)) => Some(StoredBooking {
-                id,
-                status,
-                total_cents: self.total_cents.unwrap_or_default(),
-                hold_expires_at: self.hold_expires_at,
-                created_at,
-                seats_claimed: self.claimed,
-            }),
-            _ => None,
-        };
-        let outcome = ClaimOutcome {
-            show_status: self.show_status,
-            selling: self.selling.unwrap_or(false),
-            seats_found: self.seats_found.unwrap_or(0),
-            booking,
-            taken: self.taken,
-            labels: self.labels,
-        };
-        (outcome, self.busy.unwrap_or(false))
-    }
 }

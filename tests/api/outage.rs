@@ -1,0 +1,156 @@
+//! The database stops for ten seconds in the middle of a run of bookings and comes back. Every
+//! door answers 503 `unavailable` with Retry-After meanwhile (never a 500); clients retrying
+//! with their keys end with exactly the bookings they were told about; no one is told
+//! "taken" for seats that are theirs.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use boxoffice::server::embedded_pg::{Durability, EmbeddedPostgres};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::booking_world::{assert_invariants, create_show, hall};
+use crate::helpers::TestApp;
+
+const CUSTOMERS: i32 = 8;
+const SEATS_EACH: i32 = 8;
+const OUTAGE: Duration = Duration::from_secs(10);
+
+/// Every answer a customer got, in order: (status, body, Retry-After).
+type Answers = Arc<Mutex<Vec<(StatusCode, Value, Option<String>)>>>;
+
+async fn post(client: &reqwest::Client, url: &str, key: &str, body: &Value) -> Option<(StatusCode, Value, Option<String>)> {
+    let response = client.post(url).header("idempotency-key", key).json(body).send().await.ok()?;
+    let status = response.status();
+    let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+    let body = response.json().await.unwrap_or(Value::Null);
+    Some((status, body, retry_after))
+}
+
+/// Books this customer's seats one at a time, each with its own key, retrying it after a 503
+/// (or no answer) until it is answered; returns the booking id of each seat.
+async fn book_my_seats(client: reqwest::Client, base: String, show: i64, seats: Vec<i32>, answers: Answers) -> HashMap<i32, i64> {
+    let mut booked = HashMap::new();
+    for seat in seats {
+        let key = format!("seat-{seat}-{}", uuid::Uuid::new_v4().simple());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            assert!(Instant::now() < deadline, "seat {seat} was never answered");
+            let answer = post(&client, &format!("{base}/api/v1/shows/{show}/bookings"), &key, &json!({"seat_ids": [seat]})).await;
+            let Some(answer) = answer else {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                continue;
+            };
+            answers.lock().unwrap().push(answer.clone());
+            match answer.0 {
+                StatusCode::CREATED | StatusCode::OK => {
+                    booked.insert(seat, answer.1["id"].as_i64().unwrap());
+                    break;
+                }
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    let wait: u64 = answer.2.as_deref().and_then(|v| v.parse().ok()).unwrap_or(1);
+                    tokio::time::sleep(Duration::from_secs(wait.min(2))).await;
+                }
+                // Anything else is checked below; stop retrying this seat.
+                _ => break,
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    booked
+}
+
+#[tokio::test]
+async fn bookings_survive_the_database_stopping_for_ten_seconds() {
+    let dir = std::env::temp_dir().join(format!("boxoffice-outage-{}", uuid::Uuid::new_v4().simple()));
+    let cluster = EmbeddedPostgres::start(&dir, Durability::Durable).await.expect("the test's own cluster");
+    cluster.ensure_database("outage").await.unwrap();
+    let options = cluster.connect_options("outage");
+    let (base, pool) = TestApp::serve_on(options, 10).await;
+    let show = create_show(&pool, &hall(CUSTOMERS as usize, SEATS_EACH as u16)).await;
+
+    let mut clients = vec![];
+    for i in 0..CUSTOMERS {
+        let client = reqwest::Client::builder().cookie_store(true).timeout(Duration::from_secs(30)).build().unwrap();
+        let registered = client
+            .post(format!("{base}/api/v1/auth/register"))
+            .json(&json!({"email": format!("c{i}@example.com"), "name": "Customer", "password": "long enough password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(registered.status(), StatusCode::CREATED);
+        clients.push(client);
+    }
+    let answers: Answers = Arc::default();
+    let runs: Vec<_> = clients
+        .iter()
+        .enumerate()
+        .map(|(i, client)| {
+            let seats = (1..=SEATS_EACH).map(|n| i as i32 * SEATS_EACH + n).collect();
+            tokio::spawn(book_my_seats(client.clone(), base.clone(), show, seats, answers.clone()))
+        })
+        .collect();
+
+    // A moment of bookings, then the database goes away (a fast shutdown: sessions cut).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    cluster.stop().await;
+    let stopped_at = Instant::now();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // The other doors, while it is down: 503 with Retry-After, the JSON a program reads.
+    let probe = &clients[0];
+    for path in [format!("/api/v1/shows/{show}"), "/api/v1/bookings".to_owned()] {
+        let response = probe.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert!(response.headers().contains_key("retry-after"), "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "unavailable", "{path}: {body}");
+    }
+    let page = probe.get(format!("{base}/shows/{show}")).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE, "the show page");
+    let text = page.text().await.unwrap();
+    assert!(!text.to_lowercase().contains("sqlx") && !text.contains("error communicating"), "{text}");
+    assert_eq!(probe.get(format!("{base}/readyz")).send().await.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    tokio::time::sleep(OUTAGE.saturating_sub(stopped_at.elapsed())).await;
+    let cluster = EmbeddedPostgres::start(&dir, Durability::Durable).await.expect("the cluster again");
+
+    let mut told_booked: HashMap<i32, i64> = HashMap::new();
+    for run in runs {
+        told_booked.extend(run.await.unwrap());
+    }
+    let answers = answers.lock().unwrap().clone();
+    let unavailable = answers.iter().filter(|a| a.0 == StatusCode::SERVICE_UNAVAILABLE).count();
+    assert!(unavailable > 0, "the outage was noticed by some booking");
+    for (status, body, retry_after) in &answers {
+        match *status {
+            StatusCode::CREATED | StatusCode::OK => {}
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert_eq!(body["code"], "unavailable", "{body}");
+                assert!(retry_after.is_some(), "a 503 without Retry-After: {body}");
+            }
+            other => panic!("answered {other} during or after the outage: {body}"),
+        }
+    }
+    // Every seat answered booked, each once, and the database holds exactly those bookings.
+    assert_eq!(told_booked.len(), (CUSTOMERS * SEATS_EACH) as usize);
+    let stored: Vec<(i64, Vec<i32>, String)> =
+        sqlx::query_as("SELECT id, seat_ids, status::text FROM bookings WHERE show_id = $1")
+            .bind(show)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let stored_ids: HashSet<i64> = stored.iter().map(|b| b.0).collect();
+    let told_ids: HashSet<i64> = told_booked.values().copied().collect();
+    assert_eq!(stored_ids, told_ids, "a booking no one was told about, or one told but lost");
+    for (id, seats, status) in &stored {
+        assert_eq!(status, "CONFIRMED", "booking {id}");
+        assert_eq!(told_booked.get(&seats[0]), Some(id), "seat {} went to the booking its customer was told", seats[0]);
+    }
+    assert_invariants(&pool).await;
+
+    pool.close().await;
+    cluster.stop().await;
+    std::fs::remove_dir_all(&dir).ok();
+}
