@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::SignedIn;
-use super::error::{ApiError, ApiJson, ApiPath, BadRequest, ErrorBody, Guest, RateLimited};
+use super::error::{ApiError, ApiJson, ApiPath, BadRequest, ErrorBody, Guest, RateLimited, Unavailable};
 use crate::domain::user::User;
 use crate::domain::{Booking, BookingStatus, IdempotencyKey, SeatRequest};
 use crate::error::AppError;
@@ -192,7 +192,7 @@ enum SeatOrderRefused {
                 ("GetBooking" = (operation_id = "get_booking", parameters(("id" = "$response.body#/id")),
                     description = "Read this booking"))
             )),
-        SeatOrderRefused, BadRequest, Guest, RateLimited))]
+        SeatOrderRefused, BadRequest, Guest, RateLimited, Unavailable))]
 async fn create_hold(State(state): State<AppState>, request: SeatOrderRequest) -> Result<Created, ApiError> {
     request.place(&state, Commitment::Hold).await
 }
@@ -210,7 +210,7 @@ async fn create_hold(State(state): State<AppState>, request: SeatOrderRequest) -
                 ("GetBooking" = (operation_id = "get_booking", parameters(("id" = "$response.body#/id")),
                     description = "Read this booking"))
             )),
-        SeatOrderRefused, BadRequest, Guest, RateLimited))]
+        SeatOrderRefused, BadRequest, Guest, RateLimited, Unavailable))]
 async fn create_booking(
     State(state): State<AppState>,
     request: SeatOrderRequest,

@@ -260,7 +260,17 @@ pub enum Guest {
 #[allow(dead_code, reason = "only describes answers for the OpenAPI document")]
 #[derive(IntoResponses)]
 pub enum RateLimited {
-    /// Too many requests: wait as long as `Retry-After` says.
+    /// Too many requests (`rate_limited`), or for holds too many seats held on the show at
+    /// once (`too_many_held_seats`, with `max_seats`): wait as long as `Retry-After` says.
     #[response(status = 429, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))]
     TooMany(ErrorBody),
+}
+
+#[allow(dead_code, reason = "only describes answers for the OpenAPI document")]
+#[derive(IntoResponses)]
+pub enum Unavailable {
+    /// `unavailable`: the server cannot reach its database or is swamped; nothing was done.
+    /// Send the same request again (with the same `Idempotency-Key`) after `Retry-After`.
+    #[response(status = 503, headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))]
+    Unavailable(ErrorBody),
 }
