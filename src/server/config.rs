@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use leptos::config::LeptosOptions;
 
+use super::sessions::SessionSettings;
 use crate::service::bookings::BookingRules;
 
 #[derive(Debug, Clone, Args)]
@@ -56,6 +57,16 @@ pub struct Settings {
 
     #[command(flatten)]
     pub rate_limits: RateLimitSettings,
+
+    /// A session ends this long after its last request, in seconds (default 14 days).
+    #[arg(long, env = "BOXOFFICE_SESSION_IDLE_SECONDS", default_value_t = 14 * 24 * 3600, value_parser = clap::value_parser!(u32).range(2..), global = true)]
+    pub session_idle_seconds: u32,
+
+    /// How long an instance serves a session from memory before reading it again, with its
+    /// account's current role, in seconds. A session ended elsewhere is forgotten at once
+    /// while the live feed's connection works; this bounds how long it might not be.
+    #[arg(long, env = "BOXOFFICE_SESSION_TRUST_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=3600), global = true)]
+    pub session_trust_seconds: u32,
 }
 
 /// How often one client may knock on the doors that attract abuse. 0 turns a limit off (load
@@ -75,11 +86,18 @@ pub struct RateLimitSettings {
     /// browser and the REST API together). 0 = no limit.
     #[arg(long, env = "BOXOFFICE_BOOKING_RATE_PER_SECOND", default_value_t = 10, global = true)]
     pub booking_per_second: u32,
+
+    /// Live-update streams (Server-Sent Events) one IP address may hold open at once, an IPv6
+    /// client counted by its /64. Behind a proxy every client shares the proxy's address, so
+    /// raise it there. 0 = no limit.
+    #[arg(long, env = "BOXOFFICE_EVENT_STREAMS_PER_IP", default_value_t = 20, global = true)]
+    pub event_streams_per_ip: u32,
 }
 
 impl RateLimitSettings {
     /// Every limit off.
-    pub const OFF: Self = Self { auth_per_minute: 0, login_per_minute: 0, booking_per_second: 0 };
+    pub const OFF: Self =
+        Self { auth_per_minute: 0, login_per_minute: 0, booking_per_second: 0, event_streams_per_ip: 0 };
 }
 
 impl Settings {
@@ -89,6 +107,15 @@ impl Settings {
             max_seats_per_booking: self.max_seats_per_booking,
             max_held_seats: self.max_held_seats_per_customer.unwrap_or(self.max_seats_per_booking),
             requests_per_second: self.rate_limits.booking_per_second,
+        }
+    }
+
+    /// How sessions behave: cookies, idle time, how long a cached session is trusted.
+    pub fn sessions(&self) -> SessionSettings {
+        SessionSettings {
+            secure_cookies: self.secure_cookies,
+            idle: std::time::Duration::from_secs(self.session_idle_seconds.into()),
+            trust: std::time::Duration::from_secs(self.session_trust_seconds.into()),
         }
     }
 

@@ -8,6 +8,7 @@ pub mod csrf;
 pub mod database;
 pub mod embedded_pg;
 pub mod error_response;
+pub mod event_streams;
 pub mod health;
 pub mod rate_limit;
 pub mod rpc_errors;

@@ -1,5 +1,5 @@
 //! Rate limits at the server's doors: register and log-in attempts per IP, log-in attempts per
-//! account. A limit of 0 is off.
+//! account, event streams open per IP (`event_streams`). A limit of 0 is off.
 //!
 //! The client's IP is the TCP peer address (axum's `ConnectInfo`): behind a proxy that is the
 //! proxy, so a deployment behind a load balancer should limit there as well.
@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::config::RateLimitSettings;
+use super::event_streams::{EventStreams, StreamPermit};
 use crate::domain::user::Email;
 use crate::error::AppError;
 use crate::service::rate_limit::RateLimit;
@@ -23,6 +24,8 @@ use crate::service::rate_limit::RateLimit;
 pub struct RateLimits {
     auth_per_ip: RateLimit<IpAddr>,
     login_per_account: RateLimit<Email>,
+    /// Server-Sent Events streams open per client.
+    event_streams: EventStreams,
 }
 
 impl RateLimits {
@@ -30,6 +33,7 @@ impl RateLimits {
         Self {
             auth_per_ip: RateLimit::per_minute(settings.auth_per_minute),
             login_per_account: RateLimit::per_minute(settings.login_per_minute),
+            event_streams: EventStreams::new(settings.event_streams_per_ip),
         }
     }
 
@@ -37,6 +41,12 @@ impl RateLimits {
     /// holds a whole /64 and could use a new address for every attempt).
     pub fn check_auth(&self, ip: IpAddr) -> Result<(), AppError> {
         self.auth_per_ip.check(&client_key(ip))
+    }
+
+    /// A place for one more event stream from `ip` (an IPv6 client by its /64), held until the
+    /// permit is dropped; 429 while the client holds as many as it may.
+    pub fn open_event_stream(&self, ip: IpAddr) -> Result<StreamPermit, AppError> {
+        self.event_streams.open(client_key(ip))
     }
 
     /// A log-in attempt for the account with this email, in the canonical form the database
@@ -90,7 +100,7 @@ mod tests {
         let limits = RateLimits::new(&RateLimitSettings {
             auth_per_minute: 2,
             login_per_minute: 1,
-            booking_per_second: 0,
+            ..RateLimitSettings::OFF
         });
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
         assert!(limits.check_auth(ip).is_ok());
@@ -112,7 +122,7 @@ mod tests {
 
     #[tokio::test]
     async fn addresses_of_one_ipv6_network_share_a_limit() {
-        let limits = RateLimits::new(&RateLimitSettings { auth_per_minute: 1, login_per_minute: 0, booking_per_second: 0 });
+        let limits = RateLimits::new(&RateLimitSettings { auth_per_minute: 1, ..RateLimitSettings::OFF });
         assert!(limits.check_auth("2001:db8::1".parse().unwrap()).is_ok());
         assert!(limits.check_auth("2001:db8::2".parse().unwrap()).is_err(), "a new address of the same /64");
         assert!(limits.check_auth("2001:db8:0:1::1".parse().unwrap()).is_ok(), "another /64");

@@ -176,6 +176,15 @@ pub async fn create_or_promote_admin(
     .into())
 }
 
+/// The account with this id as it is now; None once it is deleted.
+pub async fn find(pool: &PgPool, id: i64) -> Result<Option<User>, ServiceError> {
+    let row: Option<UserRow> = sqlx::query_as("SELECT id, email, name, role FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(User::from))
+}
+
 /// True when some admin account exists.
 pub async fn admin_exists(pool: &PgPool) -> Result<bool, ServiceError> {
     Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE role = 'ADMIN')").fetch_one(pool).await?)

@@ -1,14 +1,19 @@
 //! The live seat feed. Doors report which shows they changed; each instance gathers those and
 //! publishes them as one `NOTIFY` per short window (never inside a booking's transaction, so
-//! the notification queue's lock never throttles bookings). Every instance `LISTEN`s, re-reads
-//! the seat states of the shows named, and broadcasts what changed to its subscribers (the SSE
-//! streams of open seat maps and show lists). Several instances behind a load balancer thus
-//! show every customer the same seats. A periodic resync covers a lost connection and holds
-//! that lapse without the expiry worker. The same signals keep the instance's show cache
-//! (`show_cache`) correct, and the same connection carries the session-ended bus
-//! (`session_bus`, for `server::sessions`). The feed's reads are in `seat_reads`.
+//! the notification queue's lock never throttles bookings). Every instance `LISTEN`s, on a
+//! connection of its own that a heartbeat keeps honest (`listener`), re-reads the seat states
+//! of the shows named, and broadcasts what changed to its subscribers (the SSE streams of open
+//! seat maps and show lists, one channel per show: `channels`). Several instances behind a
+//! load balancer thus show every customer the same seats. A periodic resync covers a lost
+//! connection and holds that lapse without the expiry worker. The same signals keep the
+//! instance's show cache (`show_cache`, which also remembers unknown show ids) correct, and
+//! the same connection carries the session-ended bus (`session_bus`, for `server::sessions`).
+//! The feed's reads are in `seat_reads`. Its locks never stay poisoned: the tasks are
+//! restarted after a panic, and what they guard stays consistent.
 
 mod announcement;
+mod channels;
+mod listener;
 mod seat_reads;
 mod session_bus;
 pub mod show_cache;
@@ -18,30 +23,36 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::PgPool;
-use sqlx::postgres::{PgListener, PgPoolOptions};
+use sqlx::postgres::PgPoolOptions;
 use tokio::sync::{Notify, broadcast};
 
 use self::announcement::{Changed, ShowChanges};
-use self::seat_reads::{as_changes, load_availability, load_named_seats, load_seats};
+pub use self::channels::{ChangesJson, SeatBatch, SeatSubscription};
+use self::channels::{ShowChannel, lock};
+use self::listener::ListenerHealth;
+use self::seat_reads::{load_availability, load_named_seats, load_seats};
 use self::session_bus::SessionBus;
-pub use self::session_bus::EndedSessions;
+pub use self::session_bus::{CHANNEL as SESSIONS_ENDED_CHANNEL, EndedSessions};
 use self::show_cache::{CachedShow, ShowCache};
 use super::ServiceError;
 use super::supervisor::Supervisor;
-use crate::domain::SeatStatus;
-use crate::domain::live::{SeatChange, SeatChanges, ShowAvailability};
+use crate::domain::live::ShowAvailability;
+use crate::error::AppError;
 
 const CHANNEL: &str = "boxoffice_seats";
 /// Changes gathered before one NOTIFY goes out.
 const BATCH_WINDOW: Duration = Duration::from_millis(50);
 /// How often subscribed shows are re-read whatever was notified.
 const RESYNC_INTERVAL: Duration = Duration::from_secs(5);
-/// Updates a slow subscriber may fall behind before it is sent a fresh snapshot instead.
-const SUBSCRIBER_BACKLOG: usize = 256;
-/// Connections of the feed's own pool: one publishes while another re-reads seats.
+/// Show lists' updates a slow subscriber may fall behind by (counts are absolute).
+const AVAILABILITY_BACKLOG: usize = 256;
+/// Connections of the feed's own pool: one publishes while another re-reads seats. The
+/// LISTEN connection is apart from these (`listener`).
 const OWN_CONNECTIONS: u32 = 2;
-/// The feed's connections as `pg_stat_activity` names them (its LISTEN connection among them).
+/// The feed's LISTEN connection as `pg_stat_activity` names it.
 pub const APPLICATION_NAME: &str = "boxoffice live feed";
+/// The feed's other connections (publishing, re-reading).
+const OWN_APPLICATION_NAME: &str = "boxoffice live feed publisher";
 
 /// A cheap handle to this instance's feed.
 #[derive(Clone)]
@@ -50,7 +61,8 @@ pub struct LiveFeed {
 }
 
 struct Inner {
-    /// The requests' pool: its closing stops the feed.
+    /// The requests' pool: its closing stops the feed. A new subscriber's first read of a
+    /// show is a request's read, so it queues here, never ahead of publishing.
     pool: PgPool,
     /// The feed's own connections. Under a flash sale requests queue for the shared pool, and
     /// seat updates must not wait in that queue: a stale map makes customers pick seats that
@@ -62,14 +74,18 @@ struct Inner {
     /// Shows announced (by any instance) and not yet re-read here.
     stale: Mutex<Stale>,
     stale_wake: Notify,
-    /// Open seat maps, by show: the last known state and the channel of changes to it.
-    shows: Mutex<HashMap<i64, ShowChannel>>,
+    /// Open seat maps, by show. The map's lock is held only to find or add a channel; each
+    /// show's seats have a lock of their own.
+    shows: Mutex<HashMap<i64, Arc<ShowChannel>>>,
     /// Seats left per show, for open show lists.
     availability: broadcast::Sender<Arc<Vec<ShowAvailability>>>,
-    /// Shows as customers read them.
+    /// Shows as customers read them, and the ids of shows that do not exist.
     cache: ShowCache,
     /// Sessions ended anywhere, for the session cache.
     ended_sessions: SessionBus,
+    /// Whether the LISTEN connection is known to hear notifications now.
+    listener: ListenerHealth,
+    supervisor: Supervisor,
 }
 
 /// What the re-reader has to catch up on. Announcements that arrive while it reads are merged
@@ -81,20 +97,6 @@ struct Stale {
     all: bool,
 }
 
-struct ShowChannel {
-    seats: HashMap<i32, SeatStatus>,
-    sender: broadcast::Sender<ChangesJson>,
-}
-
-/// What a new subscriber starts from, and where the changes after it arrive.
-pub struct SeatSubscription {
-    pub snapshot: SeatChanges,
-    pub changes: broadcast::Receiver<ChangesJson>,
-}
-
-/// A batch of seat changes as JSON: serialized once, however many subscribers receive it.
-pub type ChangesJson = Arc<str>;
-
 impl std::fmt::Debug for LiveFeed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LiveFeed").finish_non_exhaustive()
@@ -104,11 +106,11 @@ impl std::fmt::Debug for LiveFeed {
 impl LiveFeed {
     /// Starts publishing and listening on `pool`'s database, until the pool is closed.
     pub fn start(pool: PgPool, supervisor: &Supervisor) -> Self {
-        let (availability, _) = broadcast::channel(SUBSCRIBER_BACKLOG);
+        let (availability, _) = broadcast::channel(AVAILABILITY_BACKLOG);
         let own = PgPoolOptions::new()
             .max_connections(OWN_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_lazy_with(pool.connect_options().as_ref().clone().application_name(APPLICATION_NAME));
+            .connect_lazy_with(pool.connect_options().as_ref().clone().application_name(OWN_APPLICATION_NAME));
         // The feed's connections go when the app's do.
         tokio::spawn({
             let (closing, own) = (pool.close_event(), own.clone());
@@ -129,10 +131,12 @@ impl LiveFeed {
                 availability,
                 cache: ShowCache::default(),
                 ended_sessions: SessionBus::new(),
+                listener: ListenerHealth::default(),
+                supervisor: supervisor.clone(),
             }),
         };
         supervisor.spawn("live feed publisher", { let feed = feed.clone(); move || feed.clone().publish() });
-        supervisor.spawn("live feed listener", { let feed = feed.clone(); move || feed.clone().listen() });
+        supervisor.spawn(listener::TASK, { let feed = feed.clone(); move || feed.clone().listen() });
         supervisor.spawn("live feed re-reader", { let feed = feed.clone(); move || feed.clone().reread() });
         feed
     }
@@ -147,10 +151,15 @@ impl LiveFeed {
         self.report(show_id, Some(seats));
     }
 
+    /// Reports a new show (after it committed): every instance forgets that it did not exist.
+    pub fn show_created(&self, show_id: i64) {
+        self.report(show_id, None);
+    }
+
     fn report(&self, show_id: i64, seats: Option<&[i32]>) {
         // Here at once, so whoever made the change reads it back; elsewhere after the NOTIFY.
         self.inner.cache.invalidate(show_id);
-        self.inner.pending.lock().expect("feed lock").add(show_id, seats);
+        lock(&self.inner.pending).add(show_id, seats);
         self.inner.wake.notify_one();
     }
 
@@ -161,30 +170,54 @@ impl LiveFeed {
 
     /// Every seat's state now, then every change to it.
     pub async fn subscribe(&self, show_id: i64) -> Result<SeatSubscription, ServiceError> {
-        // The first subscriber loads the show; later ones share its state.
-        if !self.inner.shows.lock().expect("feed lock").contains_key(&show_id) {
-            let seats = load_seats(&self.inner.own, &[show_id]).await?.remove(&show_id).unwrap_or_default();
-            if seats.is_empty() {
-                // Every show has seats, so this one does not exist.
-                return Err(crate::error::AppError::ShowNotFound.into());
-            }
-            let mut shows = self.inner.shows.lock().expect("feed lock");
-            shows
-                .entry(show_id)
-                .or_insert_with(|| ShowChannel { seats, sender: broadcast::channel(SUBSCRIBER_BACKLOG).0 });
+        let open = {
+            let shows = lock(&self.inner.shows);
+            shows.get(&show_id).map(|channel| (channel.clone(), channel.receiver()))
+        };
+        let (channel, changes) = match open {
+            Some(open) => open,
+            None => self.open(show_id).await?,
+        };
+        Ok(channel.subscription(changes))
+    }
+
+    /// The first subscriber loads the show; later ones share its channel.
+    async fn open(
+        &self,
+        show_id: i64,
+    ) -> Result<(Arc<ShowChannel>, broadcast::Receiver<SeatBatch>), ServiceError> {
+        if self.inner.cache.known_missing(show_id) {
+            return Err(AppError::ShowNotFound.into());
         }
-        // Snapshot and receiver under one lock: no change can fall between them.
-        let shows = self.inner.shows.lock().expect("feed lock");
-        let channel = shows.get(&show_id).expect("inserted above");
-        Ok(SeatSubscription { snapshot: as_changes(&channel.seats), changes: channel.sender.subscribe() })
+        let version = self.inner.cache.version(show_id);
+        let seats = load_seats(&self.inner.pool, &[show_id]).await?.remove(&show_id).unwrap_or_default();
+        if seats.is_empty() {
+            // Every show has seats, so this one does not exist.
+            self.inner.cache.remember_missing(show_id, version);
+            return Err(AppError::ShowNotFound.into());
+        }
+        let opened = {
+            let mut shows = lock(&self.inner.shows);
+            let channel = shows.entry(show_id).or_insert_with(|| ShowChannel::new(seats)).clone();
+            let changes = channel.receiver();
+            (channel, changes)
+        };
+        // A change announced while we read may predate what we read: read the show again.
+        if self.inner.cache.version(show_id) != version {
+            let mut changes = ShowChanges::default();
+            changes.add(show_id, None);
+            self.mark_stale(Some(changes));
+        }
+        Ok(opened)
     }
 
-    /// Tells every instance (this one too) that a session ended, so none serves it from memory.
-    pub async fn session_ended(&self, session_id: &str) -> Result<(), ServiceError> {
-        self.inner.ended_sessions.announce(&self.inner.pool, session_id).await
+    /// Whether this instance hears notifications now (its LISTEN connection answered a
+    /// heartbeat lately). While it does not, announcements may be missed.
+    pub fn listener_confirmed(&self) -> bool {
+        self.inner.listener.confirmed()
     }
 
-    /// Sessions ended anywhere, from now on.
+    /// Sessions ended anywhere (announced by the session table's trigger), from now on.
     pub fn subscribe_ended_sessions(&self) -> broadcast::Receiver<EndedSessions> {
         self.inner.ended_sessions.subscribe()
     }
@@ -198,7 +231,7 @@ impl LiveFeed {
         while !self.inner.pool.is_closed() {
             self.inner.wake.notified().await;
             tokio::time::sleep(BATCH_WINDOW).await;
-            let changes = std::mem::take(&mut *self.inner.pending.lock().expect("feed lock"));
+            let changes = std::mem::take(&mut *lock(&self.inner.pending));
             for payload in changes.payloads() {
                 if let Err(error) = sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(CHANNEL)
@@ -212,51 +245,6 @@ impl LiveFeed {
         }
     }
 
-    async fn listen(self) {
-        let mut resync = tokio::time::interval(RESYNC_INTERVAL);
-        while !self.inner.pool.is_closed() {
-            let mut listener = match PgListener::connect_with(&self.inner.own).await {
-                Ok(listener) => listener,
-                Err(error) => {
-                    tracing::warn!(%error, "seat feed cannot connect; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-            if let Err(error) = listener.listen_all([CHANNEL, session_bus::CHANNEL]).await {
-                tracing::warn!(%error, "seat feed cannot listen; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-            // Whatever happened while we were not listening.
-            self.missed_notifications();
-            loop {
-                tokio::select! {
-                    notification = listener.try_recv() => match notification {
-                        Ok(Some(notification)) if notification.channel() == session_bus::CHANNEL => {
-                            self.inner.ended_sessions.deliver(notification.payload());
-                        }
-                        Ok(Some(notification)) => {
-                            self.mark_stale(Some(ShowChanges::parse(notification.payload())));
-                        }
-                        // The connection dropped; the next try_recv reconnects, and notifications
-                        // sent meanwhile are lost.
-                        Ok(None) => self.missed_notifications(),
-                        Err(error) if self.inner.pool.is_closed() => {
-                            tracing::debug!(%error, "seat feed stopping");
-                            break;
-                        }
-                        Err(error) => {
-                            tracing::warn!(%error, "seat feed lost its connection");
-                            break;
-                        }
-                    },
-                    _ = resync.tick() => self.mark_stale(None),
-                }
-            }
-        }
-    }
-
     /// Everything announced may have been missed: re-read every show, forget every session.
     fn missed_notifications(&self) {
         self.mark_stale(None);
@@ -265,7 +253,7 @@ impl LiveFeed {
 
     /// Drops the cached shows at once and has the re-reader catch up (None: every show).
     fn mark_stale(&self, changes: Option<ShowChanges>) {
-        let mut stale = self.inner.stale.lock().expect("feed lock");
+        let mut stale = lock(&self.inner.stale);
         match changes {
             Some(changes) => {
                 changes.show_ids().into_iter().for_each(|show| self.inner.cache.invalidate(show));
@@ -283,7 +271,7 @@ impl LiveFeed {
     async fn reread(self) {
         while !self.inner.pool.is_closed() {
             self.inner.stale_wake.notified().await;
-            let Stale { shows, all } = std::mem::take(&mut *self.inner.stale.lock().expect("feed lock"));
+            let Stale { shows, all } = std::mem::take(&mut *lock(&self.inner.stale));
             if all {
                 self.refresh(None).await;
             }
@@ -298,22 +286,22 @@ impl LiveFeed {
     /// whose state differs from what subscribers last got.
     async fn refresh(&self, changes: Option<&ShowChanges>) {
         // Watched shows only: whole, or the seats named.
-        let (whole, named): (Vec<i64>, Vec<(i64, i32)>) = {
-            let mut open = self.inner.shows.lock().expect("feed lock");
-            open.retain(|_, channel| channel.sender.receiver_count() > 0);
+        let (open, whole, named) = {
+            let mut open = lock(&self.inner.shows);
+            open.retain(|_, channel| channel.watched());
+            let (mut whole, mut named) = (vec![], vec![]);
             match changes {
-                None => (open.keys().copied().collect(), vec![]),
+                None => whole.extend(open.keys().copied()),
                 Some(changes) => {
-                    let (mut whole, mut named) = (vec![], vec![]);
                     for (show_id, changed) in changes.iter().filter(|(id, _)| open.contains_key(id)) {
                         match changed {
                             Changed::Any => whole.push(show_id),
                             Changed::Seats(seats) => named.extend(seats.iter().map(|&seat| (show_id, seat))),
                         }
                     }
-                    (whole, named)
                 }
             }
+            (open.clone(), whole, named)
         };
         let fresh = async {
             let mut fresh = load_seats(&self.inner.own, &whole).await?;
@@ -324,21 +312,9 @@ impl LiveFeed {
         };
         match fresh.await {
             Ok(fresh) => {
-                let mut open = self.inner.shows.lock().expect("feed lock");
                 for (show_id, seats) in fresh {
-                    let Some(channel) = open.get_mut(&show_id) else { continue };
-                    let changes: SeatChanges = seats
-                        .into_iter()
-                        .filter(|&(seat_id, status)| channel.seats.insert(seat_id, status) != Some(status))
-                        .map(|(seat_id, status)| SeatChange { seat_id, status })
-                        .collect();
-                    if !changes.is_empty() {
-                        match serde_json::to_string(&changes) {
-                            Ok(json) => {
-                                let _ = channel.sender.send(json.into());
-                            }
-                            Err(error) => tracing::error!(%error, "could not serialize seat changes"),
-                        }
+                    if let Some(channel) = open.get(&show_id) {
+                        channel.apply(seats);
                     }
                 }
             }

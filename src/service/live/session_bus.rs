@@ -1,16 +1,14 @@
-//! The session-ended bus: when a session ends (log-out, or its id cycled at log-in) every
+//! The session-ended bus: when a session ends (log-out, its id cycled at log-in, or its row
+//! deleted in SQL) the session table's trigger NOTIFYs, in the deleting transaction, and every
 //! instance hears of it over the live feed's LISTEN connection and forgets the session from
 //! its cache (`server::sessions`).
 
 use std::sync::Arc;
 
-use sqlx::PgPool;
 use tokio::sync::broadcast;
 
-use crate::service::ServiceError;
-
-/// Sessions ended, one id per notification.
-pub(super) const CHANNEL: &str = "boxoffice_sessions_ended";
+/// Sessions ended, one id per notification (the channel of `server::sessions`'s trigger).
+pub const CHANNEL: &str = "boxoffice_sessions_ended";
 /// Endings a slow subscriber may fall behind by.
 const BACKLOG: usize = 256;
 
@@ -29,12 +27,6 @@ pub(super) struct SessionBus {
 impl SessionBus {
     pub(super) fn new() -> Self {
         Self { sender: broadcast::channel(BACKLOG).0 }
-    }
-
-    /// Tells every instance, this one too (through its LISTEN connection).
-    pub(super) async fn announce(&self, pool: &PgPool, session_id: &str) -> Result<(), ServiceError> {
-        sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(session_id).execute(pool).await?;
-        Ok(())
     }
 
     pub(super) fn subscribe(&self) -> broadcast::Receiver<EndedSessions> {

@@ -4,6 +4,10 @@
 //! reads their own booking), a change announced by any instance over LISTEN/NOTIFY drops it
 //! within the feed's batching window, and nothing is served older than [`MAX_AGE`] (holds that
 //! lapse change a seat without anyone writing).
+//!
+//! It also remembers, for [`MISSING_FOR`], which show ids do not exist, so that a loop of
+//! requests for unknown shows does not read the database each time; a show's creation is
+//! announced like any change, which forgets that it was missing on every instance.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
+use super::channels::lock;
+use crate::error::AppError;
 use crate::service::ServiceError;
 use crate::service::shows::catalog as shows;
 use crate::domain::{SeatMap, ShowSummary};
@@ -19,6 +25,10 @@ use crate::domain::{SeatMap, ShowSummary};
 const MAX_AGE: Duration = Duration::from_secs(1);
 /// Shows kept at most; stale ones go first.
 const CAPACITY: usize = 1000;
+/// How long a show id is known not to exist.
+const MISSING_FOR: Duration = Duration::from_secs(5);
+/// Unknown ids remembered at most (beyond that, they are read again).
+const MISSING_CAPACITY: usize = 10_000;
 
 /// A show and every seat's state, read together.
 #[derive(Debug)]
@@ -35,6 +45,8 @@ pub struct ShowCache {
 #[derive(Default)]
 struct State {
     entries: HashMap<i64, Entry>,
+    /// Show ids found not to exist, and when.
+    missing: HashMap<i64, Instant>,
     /// Bumped by every invalidation of a show, so a read that began before it is not stored.
     generations: HashMap<i64, u64>,
     /// Bumped when every show is invalidated at once.
@@ -50,26 +62,38 @@ impl State {
     fn version(&self, show_id: i64) -> (u64, u64) {
         (self.epoch, self.generations.get(&show_id).copied().unwrap_or_default())
     }
+
+    fn is_missing(&self, show_id: i64) -> bool {
+        self.missing.get(&show_id).is_some_and(|found| found.elapsed() < MISSING_FOR)
+    }
 }
 
 impl ShowCache {
     /// The show from memory when fresh, else read from the database (and kept).
     pub async fn get(&self, pool: &PgPool, show_id: i64) -> Result<Arc<CachedShow>, ServiceError> {
         let version = {
-            let state = self.state.lock().expect("show cache lock");
+            let state = lock(&self.state);
             if let Some(entry) = state.entries.get(&show_id)
                 && entry.loaded_at.elapsed() < MAX_AGE
             {
                 return Ok(entry.view.clone());
             }
+            if state.is_missing(show_id) {
+                return Err(AppError::ShowNotFound.into());
+            }
             state.version(show_id)
         };
         let loaded_at = Instant::now();
-        let view = Arc::new(CachedShow {
-            show: shows::summary(pool, show_id).await?,
-            seat_map: shows::seat_map(pool, show_id).await?,
-        });
-        let mut state = self.state.lock().expect("show cache lock");
+        let read = async { Ok::<_, ServiceError>((shows::summary(pool, show_id).await?, shows::seat_map(pool, show_id).await?)) };
+        let (show, seat_map) = match read.await {
+            Err(ServiceError::Refused(AppError::ShowNotFound)) => {
+                self.remember_missing(show_id, version);
+                return Err(AppError::ShowNotFound.into());
+            }
+            read => read?,
+        };
+        let view = Arc::new(CachedShow { show, seat_map });
+        let mut state = lock(&self.state);
         // Invalidated while we read: what we read may predate the change, so do not keep it.
         if state.version(show_id) == version {
             if state.entries.len() >= CAPACITY {
@@ -83,14 +107,40 @@ impl ShowCache {
     }
 
     pub fn invalidate(&self, show_id: i64) {
-        let mut state = self.state.lock().expect("show cache lock");
+        let mut state = lock(&self.state);
         state.entries.remove(&show_id);
+        state.missing.remove(&show_id);
         *state.generations.entry(show_id).or_default() += 1;
     }
 
     pub fn invalidate_all(&self) {
-        let mut state = self.state.lock().expect("show cache lock");
+        let mut state = lock(&self.state);
         state.entries.clear();
+        state.missing.clear();
         state.epoch += 1;
+    }
+
+    /// What a read of `show_id` that begins now must still match to be kept.
+    pub(super) fn version(&self, show_id: i64) -> (u64, u64) {
+        lock(&self.state).version(show_id)
+    }
+
+    /// Whether `show_id` was found not to exist a moment ago.
+    pub(super) fn known_missing(&self, show_id: i64) -> bool {
+        lock(&self.state).is_missing(show_id)
+    }
+
+    /// Remembers that `show_id` does not exist, unless it changed since the read began.
+    pub(super) fn remember_missing(&self, show_id: i64, version: (u64, u64)) {
+        let mut state = lock(&self.state);
+        if state.version(show_id) != version {
+            return;
+        }
+        if state.missing.len() >= MISSING_CAPACITY {
+            state.missing.retain(|_, found| found.elapsed() < MISSING_FOR);
+        }
+        if state.missing.len() < MISSING_CAPACITY {
+            state.missing.insert(show_id, Instant::now());
+        }
     }
 }

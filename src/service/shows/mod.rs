@@ -41,7 +41,10 @@ impl Shows {
 
     /// Creates a show with all its seats; returns its id.
     pub async fn create(&self, show: &NewShow) -> Result<i64, ServiceError> {
-        admin::create(&self.pool, show).await
+        let show_id = admin::create(&self.pool, show).await?;
+        // Every instance forgets that this id did not exist.
+        self.feed.show_created(show_id);
+        Ok(show_id)
     }
 
     /// Changes the title and start time of a show that has sold nothing yet.
