@@ -154,3 +154,49 @@ async fn bookings_survive_the_database_stopping_for_ten_seconds() {
     cluster.stop().await;
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A customer who gives up on a request (closes the connection) while their order waits for a
+/// locked seat gets nothing booked behind their back once the seat frees up.
+#[tokio::test]
+async fn an_order_whose_client_has_gone_is_dropped_unrun() {
+    let app = TestApp::spawn().await;
+    let show = create_show(&app.pool, &hall(1, 10)).await;
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let registered = client
+        .post(format!("{}/api/v1/auth/register", app.address))
+        .json(&json!({"email": "quitter@example.com", "name": "Quinn", "password": "long enough password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let mut lock = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM seats WHERE show_id = $1 AND seat_id = 3 FOR UPDATE")
+        .bind(show)
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+
+    let gave_up = client
+        .post(format!("{}/api/v1/shows/{show}/holds", app.address))
+        .timeout(Duration::from_millis(700))
+        .json(&json!({"seat_ids": [3]}))
+        .send()
+        .await;
+    assert!(gave_up.is_err_and(|e| e.is_timeout()), "the order waits while its seat is locked");
+    // Its order goes round again every few milliseconds: long enough to notice it has no client.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    lock.rollback().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let bookings: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings WHERE show_id = $1")
+        .bind(show)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(bookings, 0, "nothing was booked for a client that had gone");
+    let status: String = sqlx::query_scalar("SELECT status::text FROM seats WHERE show_id = $1 AND seat_id = 3")
+        .bind(show)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "AVAILABLE");
+}
