@@ -182,3 +182,16 @@ pub async fn events(pool: &PgPool, booking_id: i64) -> Vec<(Option<String>, Stri
     .await
     .unwrap()
 }
+
+/// Locks one seat's row, as another transaction in the middle of claiming it would, until the
+/// returned transaction ends.
+pub async fn lock_seat(pool: &PgPool, show_id: i64, seat_id: i32) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut lock = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM seats WHERE show_id = $1 AND seat_id = $2 FOR UPDATE")
+        .bind(show_id)
+        .bind(seat_id)
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    lock
+}

@@ -11,7 +11,7 @@ use boxoffice::server::embedded_pg::{Durability, EmbeddedPostgres};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::booking_world::{assert_invariants, create_show, hall};
+use crate::booking_world::{assert_invariants, create_show, hall, lock_seat};
 use crate::helpers::TestApp;
 
 const CUSTOMERS: i32 = 8;
@@ -169,12 +169,7 @@ async fn an_order_whose_client_has_gone_is_dropped_unrun() {
         .await
         .unwrap();
     assert_eq!(registered.status(), StatusCode::CREATED);
-    let mut lock = app.pool.begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM seats WHERE show_id = $1 AND seat_id = 3 FOR UPDATE")
-        .bind(show)
-        .execute(&mut *lock)
-        .await
-        .unwrap();
+    let lock = lock_seat(&app.pool, show, 3).await;
 
     let gave_up = client
         .post(format!("{}/api/v1/shows/{show}/holds", app.address))

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio::task::JoinSet;
 
-use crate::booking_world::{assert_invariants, booking_service, create_show, create_users, customer, hall};
+use crate::booking_world::{assert_invariants, booking_service, create_show, create_users, customer, hall, lock_seat};
 use crate::helpers::{Browser, EventStream, REQUEST_TIMEOUT, TestApp};
 
 // --- helpers ----------------------------------------------------------------------------------
@@ -229,12 +229,7 @@ async fn a_claim_for_a_locked_seat_waits_and_succeeds_once_the_lock_is_released(
     let app = TestApp::spawn().await;
     let show = create_show(&app.pool, &hall(1, 10)).await;
     let ann = RestCustomer::sign_up(&app.address, "ann").await;
-    let mut lock = app.pool.begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM seats WHERE show_id = $1 AND seat_id = 3 FOR UPDATE")
-        .bind(show)
-        .execute(&mut *lock)
-        .await
-        .unwrap();
+    let lock = lock_seat(&app.pool, show, 3).await;
 
     let base = app.address.clone();
     let hold = tokio::spawn(async move {
@@ -260,12 +255,7 @@ async fn a_seat_locked_for_longer_than_a_claim_waits_is_a_clear_refusal() {
     let app = TestApp::spawn().await;
     let show = create_show(&app.pool, &hall(1, 10)).await;
     let ann = RestCustomer::sign_up(&app.address, "ann").await;
-    let mut lock = app.pool.begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM seats WHERE show_id = $1 AND seat_id = 6 FOR UPDATE")
-        .bind(show)
-        .execute(&mut *lock)
-        .await
-        .unwrap();
+    let lock = lock_seat(&app.pool, show, 6).await;
 
     let started = Instant::now();
     let path = format!("/shows/{show}/holds");
