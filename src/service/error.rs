@@ -68,10 +68,11 @@ impl ServiceError {
             | sqlx::Error::Tls(_)
             | sqlx::Error::WorkerCrashed => true,
             // Class 08: connection exceptions; 57P01-57P03: the server shutting down or
-            // starting up; 53300: too many connections.
-            sqlx::Error::Database(e) => e
-                .code()
-                .is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")),
+            // starting up; 53300: too many connections; 57014: a statement cancelled (it ran
+            // past its statement_timeout: the database hangs).
+            sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+                code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300" | "57014")
+            }),
             _ => false,
         }
     }

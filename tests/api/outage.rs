@@ -195,3 +195,35 @@ async fn an_order_whose_client_has_gone_is_dropped_unrun() {
         .unwrap();
     assert_eq!(status, "AVAILABLE");
 }
+
+/// A database that answers but hangs (here: the seats table locked whole) does not pin orders
+/// for as long as the request may take: the claim's statement gives up, and the customer is
+/// told to try again, with nothing booked.
+#[tokio::test]
+async fn a_hanging_database_is_answered_unavailable_not_waited_for() {
+    let app = TestApp::spawn().await;
+    let show = create_show(&app.pool, &hall(1, 10)).await;
+    let api = crate::rest::Api::customer(&app, "patient@example.com").await;
+    let mut hang = app.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE seats IN ACCESS EXCLUSIVE MODE").execute(&mut *hang).await.unwrap();
+
+    let started = Instant::now();
+    let response = api
+        .client
+        .post(api.url(&format!("/shows/{show}/holds")))
+        .json(&json!({"seat_ids": [1]}))
+        .send()
+        .await
+        .unwrap();
+    let waited = started.elapsed();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "unavailable", "{body}");
+    assert!(waited < Duration::from_secs(25), "answered after {waited:?}, near the request timeout");
+
+    hang.rollback().await.unwrap();
+    let (status, body) = api.post(&format!("/shows/{show}/holds"), json!({"seat_ids": [1]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_invariants(&app.pool).await;
+}

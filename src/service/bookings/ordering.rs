@@ -47,7 +47,12 @@ pub(super) async fn order_seats(
     order: SeatOrder,
 ) -> Result<Booking, ServiceError> {
     let pool = claims.pool();
-    let request = order.seats.clone().parse(rules.max_seats_per_booking)?;
+    // A hold can never be bigger than what one customer may hold.
+    let most = match order.commitment {
+        Commitment::Hold => rules.max_seats_per_booking.min(rules.max_held_seats),
+        Commitment::BookNow => rules.max_seats_per_booking,
+    };
+    let request = order.seats.clone().parse(most)?;
     let fingerprint = fingerprint(&order, &request);
     if let Some(key) = &order.idempotency_key
         && let Some(first) = replay(pool, order.user_id, key, &fingerprint).await?

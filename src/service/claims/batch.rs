@@ -46,6 +46,9 @@ pub const REFUSALS_RECORDED_PER_MINUTE: i32 = 10;
 /// is unreachable or swamped, and the orders are answered "unavailable" rather than held.
 const CONNECTION_BUDGET: Duration = Duration::from_secs(2);
 
+/// Opens a batch's transaction, with a bound on how long any of its statements may run.
+const BEGIN: &str = "BEGIN; SET LOCAL statement_timeout = '10s'";
+
 /// How a batch ended.
 pub(super) enum BatchEnd {
     /// Committed (or nothing to commit): each order's outcome, with whether it was busy.
@@ -66,7 +69,8 @@ pub(super) async fn claim_batch(pool: &PgPool, claims: &[&Claim]) -> BatchEnd {
         Err(_) => return BatchEnd::NotCommitted(sqlx::Error::PoolTimedOut.into()),
     };
     let ran = async {
-        let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
+        // A database that answers but hangs must not pin the batch either.
+        let mut transaction = sqlx::Connection::begin_with(&mut *connection, BEGIN).await?;
         let rows = run_statements(&mut transaction, claims).await?;
         Ok::<_, ServiceError>((transaction, rows))
     }
