@@ -106,7 +106,11 @@ async fn unknown_shows_are_answered_from_memory_and_a_new_show_is_seen_at_once()
     let app = TestApp::spawn().await;
     let other = app.second_instance().await;
     let unknown = next_show_id(&app).await;
-    let paths = [format!("/shows/{unknown}/events"), format!("/api/v1/shows/{unknown}/events")];
+    let paths = [
+        format!("/shows/{unknown}/events"),
+        format!("/api/v1/shows/{unknown}/events"),
+        format!("/api/v1/shows/{unknown}"),
+    ];
     for base in [&app.address, &other] {
         assert_eq!(status_of(&format!("{base}{}", paths[0]), WAIT).await, 404);
     }
@@ -115,7 +119,7 @@ async fn unknown_shows_are_answered_from_memory_and_a_new_show_is_seen_at_once()
     let mut lock = app.pool.begin().await.unwrap();
     sqlx::query("LOCK TABLE shows, seats IN ACCESS EXCLUSIVE MODE").execute(&mut *lock).await.unwrap();
     for round in 0..20 {
-        let url = format!("{}{}", app.address, paths[round % 2]);
+        let url = format!("{}{}", app.address, paths[round % paths.len()]);
         assert_eq!(status_of(&url, Duration::from_secs(2)).await, 404, "round {round}");
     }
     lock.rollback().await.unwrap();

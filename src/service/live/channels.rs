@@ -107,3 +107,44 @@ fn to_json(changes: &SeatChanges) -> String {
         "{}".to_owned()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seats(states: &[(i32, SeatStatus)]) -> HashMap<i32, SeatStatus> {
+        states.iter().copied().collect()
+    }
+
+    #[test]
+    fn a_subscriber_skips_the_batches_its_snapshot_holds_and_gets_the_rest() {
+        let channel = ShowChannel::new(seats(&[(1, SeatStatus::Available), (2, SeatStatus::Available)]));
+        // The receiver is taken first (under the map's lock), the snapshot after a change.
+        let early = channel.receiver();
+        channel.apply(seats(&[(1, SeatStatus::Booked)]));
+        let subscription = channel.subscription(early);
+        assert!(subscription.snapshot.contains("\"BOOKED\":[1]"), "{}", subscription.snapshot);
+        channel.apply(seats(&[(2, SeatStatus::Held), (1, SeatStatus::Booked)]));
+        let mut changes = subscription.changes;
+        let first = changes.try_recv().unwrap();
+        assert!(first.version <= subscription.version, "the snapshot holds it already");
+        let second = changes.try_recv().unwrap();
+        assert!(second.version > subscription.version);
+        assert_eq!(&*second.json, r#"{"HELD":[2]}"#, "only what changed");
+    }
+
+    #[test]
+    fn a_panic_while_a_channel_is_locked_leaves_it_working() {
+        let channel = ShowChannel::new(seats(&[(1, SeatStatus::Available)]));
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _held = lock(&channel.seats);
+            panic!("while holding the lock");
+        }));
+        assert!(panicked.is_err() && channel.seats.is_poisoned());
+        let subscription = channel.subscription(channel.receiver());
+        assert!(subscription.snapshot.contains("\"AVAILABLE\":[1]"));
+        channel.apply(seats(&[(1, SeatStatus::Blocked)]));
+        let mut changes = subscription.changes;
+        assert_eq!(&*changes.try_recv().unwrap().json, r#"{"BLOCKED":[1]}"#);
+    }
+}
