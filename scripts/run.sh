@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 printf '\033[1m==> %s\033[0m\n' "Building Box Office (release)"
-cargo leptos build --release
+cargo leptos build --release --precompress
 exec ./target/release/boxoffice "$@"

@@ -17,7 +17,7 @@ step "Unit and integration tests"
 LEPTOS_OUTPUT_NAME=boxoffice cargo test --release --features ssr,bench --tests
 
 step "Release build (server and WASM)"
-cargo leptos build --release
+cargo leptos build --release --precompress
 
 step "REST API fuzzing (schemathesis against the OpenAPI document of a live server)"
 scripts/api-fuzz.sh

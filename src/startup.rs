@@ -21,7 +21,10 @@ use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::load_shed::LoadShedLayer;
 use axum::http::StatusCode;
+use tower_http::CompressionLevel;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::services::ServeDir;
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -34,7 +37,7 @@ use crate::server::error_response::json_error;
 use crate::server::database::Database;
 use crate::server::rate_limit::{self, RateLimits};
 use crate::server::state::AppState;
-use crate::server::{Settings, csrf, health, rpc_errors, security_headers, sessions};
+use crate::server::{Settings, caching, csrf, health, rpc_errors, security_headers, sessions};
 use crate::service::bookings::expiry;
 use crate::service::claims::Claims;
 use crate::service::live::LiveFeed;
@@ -132,6 +135,14 @@ fn router(state: AppState, max_in_flight: usize) -> Router {
         .merge(rest_api)
         .merge(crate::api::events::browser_routes())
         .route("/readyz", get(health::ready))
+        // The app's WASM, JS and CSS, with their precompressed twins when the build made them,
+        // answering conditional requests (304) so a revalidation costs no body.
+        .nest_service("/pkg", {
+            let options = LeptosOptions::from_ref(&state);
+            ServeDir::new(std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir))
+                .precompressed_br()
+                .precompressed_gzip()
+        })
         .leptos_routes_with_context(&state, routes, server_context.clone(), {
             let options = LeptosOptions::from_ref(&state);
             move || shell(options.clone())
@@ -166,6 +177,11 @@ fn protected<S: Clone + Send + Sync + 'static>(routes: Router<S>, max_in_flight:
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(request_spans)
                 .layer(PropagateRequestIdLayer::x_request_id())
+                // Pages, JSON, JS, CSS and WASM compressed as the browser accepts (gzip or
+                // brotli; event streams are not, so each update leaves at once); a static file
+                // with a precompressed twin is sent as that instead.
+                .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+                .layer(axum::middleware::from_fn(caching::cache_control))
                 // A handler that panics answers 500 (and is logged); the connection lives on.
                 .layer(CatchPanicLayer::custom(answer_panic))
                 // A request that the server cannot answer in time gets 503, not a hung client.

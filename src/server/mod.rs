@@ -2,6 +2,7 @@
 //! the app state, sessions, rate limits, error answers, the cross-site guard, health, the
 //! embedded PostgreSQL and logging. Nothing here imports the doors or the pages.
 
+pub mod caching;
 pub mod config;
 pub mod context;
 pub mod csrf;

@@ -26,3 +26,4 @@ mod rest_bookings;
 mod rules_in_sql;
 mod session_trust;
 mod sessions;
+mod wire;
