@@ -200,7 +200,7 @@ pub async fn delete_expired_continuously(pool: PgPool, every: Duration) {
 #[derive(Clone, Debug)]
 pub struct CachedStore {
     database: PostgresStore,
-    cache: Cache<Id, Record>,
+    cache: Cache<Id, Cached>,
     /// Bumped by every announced ending, so a read that raced with one is not kept.
     generation: Arc<AtomicU64>,
     feed: LiveFeed,
@@ -243,9 +243,10 @@ impl CachedStore {
     }
 
     /// Keeps a copy, but only while endings are heard: one missed now would never be undone.
-    fn keep(&self, record: &Record) {
+    /// `checked` is when its account was last read: the copy is trusted from then.
+    fn keep(&self, record: &Record, checked: Instant) {
         if self.feed.listener_confirmed() {
-            self.cache.insert(record.id, record.clone());
+            self.cache.insert(record.id, Cached { record: record.clone(), checked });
         } else {
             self.cache.invalidate(&record.id);
         }
@@ -277,27 +278,32 @@ impl CachedStore {
 #[async_trait]
 impl SessionStore for CachedStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // At log-in: the account was read just now.
         self.database.create(record).await?;
-        self.keep(record);
+        self.keep(record, Instant::now());
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         self.database.save(record).await?;
-        self.keep(record);
+        // Saving does not check the account again, so it does not extend the copy's trust.
+        match self.cache.get(&record.id) {
+            Some(cached) => self.keep(record, cached.checked),
+            None => self.cache.invalidate(&record.id),
+        }
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         if self.feed.listener_confirmed()
-            && let Some(record) = self.cache.get(id)
+            && let Some(cached) = self.cache.get(id)
         {
-            return Ok(Some(record));
+            return Ok(Some(cached.record));
         }
-        let generation = self.generation.load(Ordering::SeqCst);
+        let (generation, checked) = (self.generation.load(Ordering::SeqCst), Instant::now());
         let Some(mut record) = self.database.load(id).await? else { return Ok(None) };
         self.recheck_user(&mut record).await?;
-        self.keep(&record);
+        self.keep(&record, checked);
         // Ended while it was being read: the copy must not outlive the announcement.
         if self.generation.load(Ordering::SeqCst) != generation {
             self.cache.invalidate(id);
@@ -313,30 +319,39 @@ impl SessionStore for CachedStore {
     }
 }
 
-/// A cached session lives no longer than the session itself, nor than the trust period.
+/// A session in memory, and when its account was last read.
+#[derive(Clone, Debug)]
+struct Cached {
+    record: Record,
+    checked: Instant,
+}
+
+/// A cached session lives no longer than the session itself, nor past the trust period from
+/// the last reading of its account.
 struct Trusted {
     trust: Duration,
 }
 
 impl Trusted {
-    fn left(&self, record: &Record) -> Duration {
-        let until_expiry: Duration = (record.expiry_date - OffsetDateTime::now_utc()).try_into().unwrap_or_default();
-        until_expiry.min(self.trust)
+    fn left(&self, cached: &Cached) -> Duration {
+        let until_expiry: Duration =
+            (cached.record.expiry_date - OffsetDateTime::now_utc()).try_into().unwrap_or_default();
+        until_expiry.min(self.trust.saturating_sub(cached.checked.elapsed()))
     }
 }
 
-impl moka::Expiry<Id, Record> for Trusted {
-    fn expire_after_create(&self, _: &Id, record: &Record, _: Instant) -> Option<Duration> {
-        Some(self.left(record))
+impl moka::Expiry<Id, Cached> for Trusted {
+    fn expire_after_create(&self, _: &Id, cached: &Cached, _: Instant) -> Option<Duration> {
+        Some(self.left(cached))
     }
 
     fn expire_after_update(
         &self,
         _: &Id,
-        record: &Record,
+        cached: &Cached,
         _: Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
-        Some(self.left(record))
+        Some(self.left(cached))
     }
 }
