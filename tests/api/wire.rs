@@ -88,3 +88,17 @@ async fn hashed_files_are_kept_a_year_and_the_rest_revalidated() {
     assert_eq!(header(&page, "cache-control").as_deref(), Some("private, no-cache"));
     std::fs::remove_dir_all(&site).unwrap();
 }
+
+/// The budget of issue 16: the page of a 1,000-seat show is at most 60 KB on the wire with
+/// gzip (brotli, which browsers prefer over https, makes it smaller still).
+#[tokio::test]
+async fn the_page_of_a_thousand_seat_show_fits_in_60_kb_on_the_wire() {
+    let app = TestApp::spawn().await;
+    let show = create_show(&app.pool, &hall(40, 25)).await;
+    for encoding in ["gzip", "br"] {
+        let page = get(&app, &format!("/shows/{show}"), encoding).await;
+        assert_eq!(page.status(), 200);
+        let bytes = page.bytes().await.unwrap().len();
+        assert!(bytes <= 60 * 1024, "{encoding}: {bytes} bytes on the wire");
+    }
+}
