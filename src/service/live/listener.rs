@@ -119,9 +119,16 @@ impl LiveFeed {
             .max_connections(1)
             .acquire_timeout(CONNECT_TIMEOUT)
             .connect_lazy_with(options);
-        let mut listener = PgListener::connect_with(&pool).await?;
-        listener.listen_all([CHANNEL, session_bus::CHANNEL, HEARTBEAT_CHANNEL]).await?;
-        Ok((listener, pool))
+        let listening = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen_all([CHANNEL, session_bus::CHANNEL, HEARTBEAT_CHANNEL]).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        // A connection can go silent between opening and listening, too.
+        match tokio::time::timeout(CONNECT_TIMEOUT, listening).await {
+            Ok(listener) => Ok((listener?, pool)),
+            Err(_) => Err(sqlx::Error::PoolTimedOut),
+        }
     }
 
     fn deliver(&self, notification: &PgNotification) {
