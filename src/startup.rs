@@ -65,7 +65,7 @@ impl Application {
             .with_context(|| format!("listening on {}", settings.site_addr))?;
         let supervisor = Supervisor::new();
         let feed = LiveFeed::start(pool.clone(), &supervisor);
-        let sessions = sessions::layer(&pool, &feed, &supervisor, settings.secure_cookies);
+        let sessions = sessions::layer(&pool, &feed, &supervisor, settings.sessions());
         let claims = Claims::start(pool.clone(), &supervisor);
         let state = AppState {
             leptos_options: Arc::new(settings.leptos_options()),

@@ -53,13 +53,6 @@ pub struct SessionSettings {
     pub trust: Duration,
 }
 
-impl SessionSettings {
-    /// The defaults: 14 days idle, 60 seconds of trust.
-    pub fn with_secure_cookies(secure_cookies: bool) -> Self {
-        Self { secure_cookies, idle: Duration::from_secs(14 * 24 * 3600), trust: Duration::from_secs(60) }
-    }
-}
-
 /// Creates the store's schema and table if needed, and the trigger that announces every
 /// deletion of a session that had not expired (part of `boxoffice migrate`).
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::Error> {
@@ -93,19 +86,9 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::Error> {
     transaction.commit().await
 }
 
-/// The session layer with the default settings (see [`layer_with`]).
-pub fn layer(
-    pool: &PgPool,
-    feed: &LiveFeed,
-    supervisor: &Supervisor,
-    secure_cookies: bool,
-) -> SessionManagerLayer<CachedStore> {
-    layer_with(pool, feed, supervisor, SessionSettings::with_secure_cookies(secure_cookies))
-}
-
 /// The session layer. Cookies are HttpOnly and SameSite=Lax; Secure when the site is served
 /// over https.
-pub fn layer_with(
+pub fn layer(
     pool: &PgPool,
     feed: &LiveFeed,
     supervisor: &Supervisor,
