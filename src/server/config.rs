@@ -100,6 +100,11 @@ impl RateLimitSettings {
         Self { auth_per_minute: 0, login_per_minute: 0, booking_per_second: 0, event_streams_per_ip: 0 };
 }
 
+/// Where Leptos looks for the site's hashed file names (its default name, beside the binary).
+fn hash_file_beside_binary() -> Option<PathBuf> {
+    Some(std::env::current_exe().ok()?.parent()?.join("hash.txt"))
+}
+
 impl Settings {
     pub fn booking_rules(&self) -> BookingRules {
         BookingRules {
@@ -127,6 +132,9 @@ impl Settings {
             .site_root(self.site_root.as_str())
             .site_pkg_dir("pkg")
             .site_addr(self.site_addr)
+            // cargo-leptos writes the hashed names of the site's files beside the binary it
+            // builds; a binary without that file (tests) uses the plain names.
+            .hash_files(hash_file_beside_binary().is_some_and(|file| file.exists()))
             .build()
     }
 
