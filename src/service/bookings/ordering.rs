@@ -53,12 +53,9 @@ pub(super) async fn order_seats(
         Commitment::BookNow => rules.max_seats_per_booking,
     };
     let request = order.seats.clone().parse(most)?;
+    // A replayed key is not looked up first (a query more for every order): the claim
+    // statement stores nothing under a key that has a booking, and `claim` then answers with it.
     let fingerprint = fingerprint(&order, &request);
-    if let Some(key) = &order.idempotency_key
-        && let Some(first) = replay(pool, order.user_id, key, &fingerprint).await?
-    {
-        return Ok(first);
-    }
     let order = Fingerprinted { order: &order, fingerprint: &fingerprint };
     match request {
         SeatRequest::Seats(seat_ids) => match claim(claims, rules, &order, &seat_ids, true).await? {
@@ -190,6 +187,13 @@ async fn claim(
     // The database's clock decides whether the show was still selling: once a booking is
     // stored, that is the answer, whatever time it is here now.
     let Some(stored) = outcome.booking else {
+        // Nothing stored: when the key already has a booking (a replay, or a concurrent request
+        // with the same key), that booking is the answer, whatever this claim found.
+        if let Some(key) = &order.idempotency_key
+            && let Some(first) = replay(claims.pool(), order.user_id, key, fingerprint).await?
+        {
+            return Ok(Claimed::Stored(first));
+        }
         if !outcome.selling {
             return Err(not_selling(show_status).into());
         }
@@ -210,8 +214,7 @@ async fn claim(
             return Ok(Claimed::TakenNotRecorded);
         }
         if outcome.refusal_unrecorded {
-            let refusal = AppError::SeatsTaken { seats: outcome.taken, seat_ids: outcome.taken_ids, booking_id: None };
-            return unrecorded_refusal(claims.pool(), order, fingerprint, refusal).await.map(Claimed::Stored);
+            return Err(AppError::SeatsTaken { seats: outcome.taken, seat_ids: outcome.taken_ids, booking_id: None }.into());
         }
         // Nothing inserted though the seats were there: the idempotency key was used by a
         // concurrent request, which is the first answer.
