@@ -11,16 +11,10 @@ use leptos::prelude::*;
 use crate::domain::show::format_price;
 use crate::domain::{Seat, SeatCategory, SeatStatus};
 
-/// Colours of the categories, best first.
-const CATEGORY_STYLES: [&str; 6] = [
-    "bg-amber-100 border-amber-500 text-amber-950",
-    "bg-sky-100 border-sky-500 text-sky-950",
-    "bg-emerald-100 border-emerald-500 text-emerald-950",
-    "bg-violet-100 border-violet-500 text-violet-950",
-    "bg-rose-100 border-rose-500 text-rose-950",
-    "bg-lime-100 border-lime-500 text-lime-950",
-];
-const SWATCHES: [&str; 6] = [
+/// How many category colours there are (`.seat.c0` to `.seat.c5` in style/tailwind.css, and
+/// the legend's swatches), best first; more categories take them again.
+const CATEGORY_COLOURS: usize = 6;
+const SWATCHES: [&str; CATEGORY_COLOURS] = [
     "bg-amber-100 border-amber-500",
     "bg-sky-100 border-sky-500",
     "bg-emerald-100 border-emerald-500",
@@ -29,9 +23,12 @@ const SWATCHES: [&str; 6] = [
     "bg-lime-100 border-lime-500",
 ];
 
-fn category_style(categories: &[SeatCategory], code: &str) -> &'static str {
+/// The seat's class: `seat` and its category's colour. Its state is styled from the
+/// attributes it has anyway (`data-status`, `aria-pressed`, `aria-disabled`), so the markup of
+/// a thousand seats carries no long class lists and changes no class when a seat changes.
+fn seat_class(categories: &[SeatCategory], code: &str) -> String {
     let index = categories.iter().position(|c| c.code == code).unwrap_or(0);
-    CATEGORY_STYLES[index % CATEGORY_STYLES.len()]
+    format!("seat c{}", index % CATEGORY_COLOURS)
 }
 
 /// What a seat looks like and is called in each state.
@@ -163,7 +160,7 @@ pub fn SeatGrid(
                                 .map(|c| (c.name.clone(), format_price(c.price_cents)))
                                 .unwrap_or_default()
                         });
-                        let colours = categories.with_value(|cs| category_style(cs, &seat.category));
+                        let colours = categories.with_value(|cs| seat_class(cs, &seat.category));
                         let name = format!("Row {}, seat {}, {category_name}, {price}", seat.row_label, seat.number);
                         let number = seat.number;
                         view! {
@@ -177,17 +174,7 @@ pub fn SeatGrid(
                                 aria-disabled=move || (!selectable(status()) && !is_selected()).to_string()
                                 aria-label=move || format!("{name}, {}", state_mark(status(), is_selected()).1)
                                 style=format!("grid-row: {}; grid-column: {};", seat.grid_row + 1, seat.grid_col + 2)
-                                class=move || {
-                                    let state = match (status(), is_selected()) {
-                                        (_, true) => "bg-indigo-700 border-indigo-900 text-white ring-2 ring-indigo-300",
-                                        (SeatStatus::Available, false) => colours,
-                                        (SeatStatus::Held, false) => "bg-slate-200 border-slate-400 text-slate-600",
-                                        (SeatStatus::Booked, false) => "bg-slate-400 border-slate-500 text-white",
-                                        (SeatStatus::Blocked, false) => "bg-white border-dashed border-slate-300 text-slate-400",
-                                    };
-                                    let cursor = if selectable(status()) || is_selected() { "cursor-pointer hover:brightness-95" } else { "cursor-not-allowed" };
-                                    format!("h-8 w-full rounded-t-lg border-2 text-[11px] font-semibold sm:text-xs focus:outline-none focus-visible:ring-4 focus-visible:ring-indigo-500 {state} {cursor}")
-                                }
+                                class=colours
                                 on:focus=move |_| focused.set(id)
                                 on:click=move |_| {
                                     focused.set(id);
