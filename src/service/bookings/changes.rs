@@ -148,6 +148,9 @@ pub(super) async fn cancel(pool: &PgPool, booking_id: i64, user_id: i64) -> Resu
         .await?
         .ok_or(AppError::BookingNotFound)?;
         if let Err(refusal) = cancellation(target.status, target.hold_expires_at, target.starts_at, target.now) {
+            // Release the booking's lock before answering: a dropped transaction rolls back
+            // only when its connection is next used, and the expiry worker skips locked rows.
+            tx.rollback().await?;
             return Ok(ChangeOutcome { touched: None, result: Err(refusal) });
         }
         sqlx::query(

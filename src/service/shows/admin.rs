@@ -244,6 +244,9 @@ pub(super) async fn cancel(pool: &PgPool, show_id: i64) -> Result<u64, ServiceEr
             .await?
             .ok_or(AppError::ShowNotFound)?;
         if status == ShowStatus::Cancelled {
+            // Release the show's lock before answering (a dropped transaction would hold it
+            // until its connection is next used).
+            tx.rollback().await?;
             return Err(AppError::ShowCancelled.into());
         }
         sqlx::query("UPDATE shows SET status = 'CANCELLED' WHERE id = $1").bind(show_id).execute(&mut *tx).await?;
