@@ -120,12 +120,25 @@ fn text(field: &str, what: &str, value: &str) -> Result<String, AppError> {
     if value.chars().count() > 200 {
         return Err(AppError::invalid(field, format!("{what} can be at most 200 characters.")));
     }
+    // A NUL cannot even be stored as text; tabs and line breaks have no place in a title.
+    if value.chars().any(char::is_control) {
+        return Err(AppError::invalid(field, format!("{what} cannot contain control characters.")));
+    }
     Ok(value.to_owned())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_of_text_refuses_control_characters() {
+        for hostile in ["Ham\u{0}let", "Ham\tlet", "Ham\nlet"] {
+            let err = text("title", "The title", hostile).unwrap_err();
+            assert!(matches!(&err, AppError::InvalidInput { field, .. } if field == "title"), "{hostile:?}");
+        }
+        assert_eq!(text("title", "The title", "  Hamlet ").unwrap(), "Hamlet");
+    }
 
     #[test]
     fn start_times_parse_from_forms_and_rfc3339() {

@@ -178,6 +178,10 @@ impl ShowSearch {
                 format!("Search text is too long: use at most {} characters.", Self::MAX_CHARS),
             ));
         }
+        // No one types these; a NUL would not even reach the database as text.
+        if text.chars().any(char::is_control) {
+            return Err(AppError::invalid("search", "Search text cannot contain control characters."));
+        }
         Ok(Self { text: (!text.is_empty()).then(|| text.to_owned()), date: None, include_past: false })
     }
 
@@ -239,6 +243,10 @@ mod tests {
         let err = ShowSearch::parse(&"x".repeat(ShowSearch::MAX_CHARS + 1)).unwrap_err();
         assert!(matches!(err, AppError::InvalidInput { ref field, .. } if field == "search"));
         assert!(ShowSearch::parse(&"é".repeat(ShowSearch::MAX_CHARS)).is_ok());
+        for hostile in ["a\u{0}b", "tab\tinside", "line\nbreak"] {
+            let err = ShowSearch::parse(hostile).unwrap_err();
+            assert!(matches!(&err, AppError::InvalidInput { field, .. } if field == "search"), "{hostile:?}: {err:?}");
+        }
         let dated = ShowSearch::parse("").unwrap().on_date("2026-12-05").unwrap();
         assert_eq!(dated.date(), chrono::NaiveDate::from_ymd_opt(2026, 12, 5));
         assert_eq!(ShowSearch::parse("").unwrap().on_date(" ").unwrap().date(), None);
