@@ -69,6 +69,18 @@ pub enum AppError {
     /// A state-changing request came from another site (cross-site request forgery).
     #[error("This request came from another website and was refused.")]
     CrossSiteRequest,
+    /// Joining the waiting list of a show one is on already.
+    #[error("You are already on the waiting list for this show.")]
+    AlreadyWaiting,
+    /// Joining the waiting list of a show that still has seats for the party.
+    #[error("This show still has {available} seats free for a party of {party_size}: book them instead of joining the waiting list.")]
+    SeatsAvailable { party_size: u16, available: u32 },
+    /// Leaving, reading or declining an entry one does not have.
+    #[error("You are not on the waiting list for this show.")]
+    NotWaiting,
+    /// Declining an offer when no seats are held for one.
+    #[error("No seats are held for you from the waiting list of this show right now.")]
+    NoOffer,
     /// Something failed on the server; the detail is in the server log, not here.
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
@@ -104,6 +116,8 @@ impl AppError {
             AppError::Forbidden | AppError::CrossSiteRequest => StatusCode::FORBIDDEN,
             AppError::TooManyRequests { .. } | AppError::TooManyHeldSeats { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::AlreadyWaiting | AppError::SeatsAvailable { .. } | AppError::NoOffer => StatusCode::CONFLICT,
+            AppError::NotWaiting => StatusCode::NOT_FOUND,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Unreachable => StatusCode::BAD_GATEWAY,
         }
@@ -145,6 +159,10 @@ impl AppError {
             AppError::TooManyRequests { .. } => "rate_limited",
             AppError::Unavailable { .. } => "unavailable",
             AppError::CrossSiteRequest => "cross_site_request",
+            AppError::AlreadyWaiting => "already_waiting",
+            AppError::SeatsAvailable { .. } => "seats_available",
+            AppError::NotWaiting => "not_waiting",
+            AppError::NoOffer => "no_offer",
             AppError::Internal => "internal",
             AppError::Unreachable => "unreachable",
         }

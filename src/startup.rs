@@ -42,6 +42,7 @@ use crate::service::bookings::expiry;
 use crate::service::claims::Claims;
 use crate::service::live::LiveFeed;
 use crate::service::supervisor::Supervisor;
+use crate::service::waitlist::Waitlist;
 use crate::service::{Bookings, Shows, demo, users};
 
 /// How often each instance looks for holds that ran out.
@@ -54,6 +55,7 @@ pub struct Application {
     feed: LiveFeed,
     claims: Claims,
     bookings: Bookings,
+    waitlist: Waitlist,
     supervisor: Supervisor,
     router: Router,
 }
@@ -71,6 +73,7 @@ impl Application {
             leptos_options: Arc::new(settings.leptos_options()),
             bookings: Bookings::new(claims.clone(), feed.clone(), settings.booking_rules()),
             shows: Shows::new(pool.clone(), feed.clone()),
+            waitlist: Waitlist::new(pool.clone(), feed.clone(), settings.booking_rules()),
             pool,
             feed,
             rate_limits: RateLimits::new(&settings.rate_limits),
@@ -81,6 +84,7 @@ impl Application {
             feed: state.feed.clone(),
             claims,
             bookings: state.bookings.clone(),
+            waitlist: state.waitlist.clone(),
             supervisor: state.supervisor.clone(),
             router: router(state, settings.max_requests_in_flight as usize).layer(sessions),
         })
@@ -94,6 +98,11 @@ impl Application {
     /// This instance's booking service (for tests that book without HTTP).
     pub fn bookings(&self) -> Bookings {
         self.bookings.clone()
+    }
+
+    /// This instance's waiting-list service (for tests that act without HTTP).
+    pub fn waitlist(&self) -> Waitlist {
+        self.waitlist.clone()
     }
 
     /// This instance's live seat feed (for the expiry worker, and tests).
@@ -257,7 +266,8 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     // claimable anyway), and running it on every instance is safe (SKIP LOCKED).
     let expiry_worker = app.supervisor().spawn("expiry worker", {
         let (pool, feed) = (database.pool.clone(), app.live_feed());
-        move || expiry::run_expiry_worker(pool.clone(), EXPIRY_INTERVAL, Some(feed.clone()))
+        let offer_seconds = settings.booking_rules().waitlist_offer_seconds;
+        move || expiry::run_expiry_worker_offering(pool.clone(), EXPIRY_INTERVAL, Some(feed.clone()), offer_seconds)
     });
     let session_cleanup = tokio::spawn(sessions::delete_expired_continuously(
         database.pool.clone(),

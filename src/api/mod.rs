@@ -12,3 +12,4 @@ pub mod events;
 #[cfg(feature = "ssr")]
 pub mod rest;
 pub mod shows;
+pub mod waitlist;

@@ -82,6 +82,49 @@ pub fn choose(
     Ok(sorted_ids(runs.iter().flat_map(|run| run.seats.iter().copied()).take(count)))
 }
 
+/// The seats to offer a waiting party of `count` (the waiting list): [`choose`]'s choice (side
+/// by side when some row can seat them, the best category first), but only a choice that leaves
+/// no free seat stranded alone in its row that was not alone before, and never fewer seats than
+/// asked. When the best choice over all categories would strand a seat, each category is tried
+/// on its own, best first. `None`: the party does not fit the free seats.
+pub fn choose_for_party(
+    seats: &[Seat],
+    categories: &[SeatCategory],
+    count: usize,
+    category: Option<&str>,
+) -> Option<Vec<i32>> {
+    let mut ranked: Vec<&SeatCategory> = categories.iter().collect();
+    ranked.sort_by_key(|c| c.rank);
+    let tries: Vec<Option<&str>> = match category {
+        Some(code) => vec![Some(code)],
+        None => std::iter::once(None).chain(ranked.iter().map(|c| Some(c.code.as_str()))).collect(),
+    };
+    tries
+        .into_iter()
+        .filter_map(|within| choose(seats, categories, count, within, 0).ok())
+        .find(|chosen| chosen.len() == count && newly_stranded(seats, chosen) == 0)
+}
+
+/// How many free seats taking `chosen` would leave with no free neighbour in their row that
+/// had one before.
+pub fn newly_stranded(seats: &[Seat], chosen: &[i32]) -> usize {
+    use std::collections::HashSet;
+    let free_before: HashSet<(i16, i16)> =
+        seats.iter().filter(|s| s.status == SeatStatus::Available).map(|s| (s.grid_row, s.grid_col)).collect();
+    let taken: HashSet<(i16, i16)> =
+        seats.iter().filter(|s| chosen.contains(&s.seat_id)).map(|s| (s.grid_row, s.grid_col)).collect();
+    let alone = |free: &dyn Fn(&(i16, i16)) -> bool, (row, col): (i16, i16)| {
+        !free(&(row, col - 1)) && !free(&(row, col + 1))
+    };
+    let before = |p: &(i16, i16)| free_before.contains(p);
+    let after = |p: &(i16, i16)| free_before.contains(p) && !taken.contains(p);
+    free_before
+        .iter()
+        .filter(|p| !taken.contains(*p))
+        .filter(|&&p| alone(&after, p) && !alone(&before, p))
+        .count()
+}
+
 fn free_runs<'a>(
     seats: &'a [Seat],
     rank_of: &HashMap<&str, i16>,
@@ -241,6 +284,29 @@ mod tests {
         // With three side by side in the second row, they sit together there.
         let rows = vec![vec![false, false, true, true], vec![false, false, false, true]];
         assert_eq!(pick(&rows, 0, 3), vec![(1, 0), (1, 1), (1, 2)]);
+    }
+
+    #[test]
+    fn a_waiting_party_gets_exactly_its_size_and_strands_nobody() {
+        // Row: X . . . X X X X: a party of 2 would leave one seat alone, so it does not fit;
+        // a party of 1 takes an end seat (leaving two together); 3 take all three.
+        let row = vec![vec![true, false, false, false, true, true, true, true]];
+        let seats = hall(&row, 1);
+        assert_eq!(choose_for_party(&seats, &cats(), 2, None), None);
+        assert_eq!(choose_for_party(&seats, &cats(), 1, None), Some(vec![2]));
+        assert_eq!(choose_for_party(&seats, &cats(), 3, None), Some(vec![2, 3, 4]));
+        // A party of 3 is never offered 2 seats.
+        let row = vec![vec![true, false, false, true, true]];
+        assert_eq!(choose_for_party(&hall(&row, 1), &cats(), 3, None), None);
+    }
+
+    #[test]
+    fn a_waiting_party_tries_another_category_rather_than_strand_a_seat() {
+        // PREMIUM row: three free (2 would strand one); STD row: exactly two free.
+        let rows = vec![vec![true, false, false, false, true], vec![true, false, false, true, true]];
+        let seats = hall(&rows, 1);
+        assert_eq!(choose_for_party(&seats, &cats(), 2, None), Some(vec![7, 8]));
+        assert_eq!(choose_for_party(&seats, &cats(), 2, Some("PREMIUM")), None);
     }
 
     /// The free seats with no free neighbour in their row, once `chosen` are taken.

@@ -9,6 +9,7 @@ pub mod new_show;
 pub mod sales;
 pub mod show;
 pub mod user;
+pub mod waitlist;
 
 pub use booking::{
     BookedSeat, Booking, BookingFailure, BookingStatus, BookingWithShow, IdempotencyKey, Seat, SeatMap,

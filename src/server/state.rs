@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use super::rate_limit::RateLimits;
 use crate::service::live::LiveFeed;
 use crate::service::supervisor::Supervisor;
+use crate::service::waitlist::Waitlist;
 use crate::service::{Bookings, Shows};
 
 #[derive(Clone, FromRef)]
@@ -21,6 +22,7 @@ pub struct AppState {
     pub pool: PgPool,
     pub bookings: Bookings,
     pub shows: Shows,
+    pub waitlist: Waitlist,
     pub feed: LiveFeed,
     pub rate_limits: RateLimits,
     /// The background tasks, for `/readyz`.

@@ -14,3 +14,4 @@ pub mod seat_map;
 pub mod session;
 pub mod show_page;
 pub mod toast;
+pub mod waitlist;

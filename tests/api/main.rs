@@ -26,4 +26,5 @@ mod rest_bookings;
 mod rules_in_sql;
 mod session_trust;
 mod sessions;
+mod waitlist;
 mod wire;

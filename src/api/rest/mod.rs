@@ -11,6 +11,7 @@ mod bookings;
 pub mod error;
 mod events;
 mod shows;
+mod waitlist;
 
 use axum::Json;
 use axum::extract::DefaultBodyLimit;
@@ -37,7 +38,7 @@ pub const PREFIX: &str = "/api/v1";
                        {\"error\": sentence, \"code\": machine_code, ...}."
     ),
     modifiers(&SessionCookie),
-    tags((name = "accounts"), (name = "shows"), (name = "bookings"))
+    tags((name = "accounts"), (name = "shows"), (name = "bookings"), (name = "waitlist"))
 )]
 struct ApiDoc;
 
@@ -61,6 +62,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(shows::routes())
         .merge(bookings::routes())
         .merge(events::routes())
+        .merge(waitlist::routes())
         .fallback(no_such_endpoint);
     let (router, mut openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, api).split_for_parts();
