@@ -289,11 +289,12 @@ mod tests {
     #[test]
     fn a_waiting_party_gets_exactly_its_size_and_strands_nobody() {
         // Row: X . . . X X X X: a party of 2 would leave one seat alone, so it does not fit;
-        // a party of 1 takes an end seat (leaving two together); 3 take all three.
+        // a party of 1 takes the end seat nearer the middle of the row (leaving two together);
+        // 3 take all three.
         let row = vec![vec![true, false, false, false, true, true, true, true]];
         let seats = hall(&row, 1);
         assert_eq!(choose_for_party(&seats, &cats(), 2, None), None);
-        assert_eq!(choose_for_party(&seats, &cats(), 1, None), Some(vec![2]));
+        assert_eq!(choose_for_party(&seats, &cats(), 1, None), Some(vec![4]));
         assert_eq!(choose_for_party(&seats, &cats(), 3, None), Some(vec![2, 3, 4]));
         // A party of 3 is never offered 2 seats.
         let row = vec![vec![true, false, false, true, true]];
