@@ -46,6 +46,12 @@ pub enum AppError {
     /// Cancelling a booking that never got its seats.
     #[error("This booking did not get its seats, so there is nothing to cancel.")]
     NothingToCancel,
+    /// Cancelling a confirmed booking of a show whose policy forbids it.
+    #[error("The cancellation policy of this show does not allow cancelling bookings.")]
+    NotCancellable,
+    /// Cancelling some seats of a booking of a show whose policy allows whole bookings only.
+    #[error("The cancellation policy of this show allows cancelling whole bookings only.")]
+    WholeBookingsOnly,
     /// Editing a show whose seats have started to sell.
     #[error("This show has bookings already, so its title and start time can no longer change.")]
     ShowHasBookings,
@@ -110,6 +116,8 @@ impl AppError {
             | AppError::AlreadyCancelled
             | AppError::NothingToConfirm
             | AppError::NothingToCancel
+            | AppError::NotCancellable
+            | AppError::WholeBookingsOnly
             | AppError::ShowHasBookings
             | AppError::EmailTaken => StatusCode::CONFLICT,
             AppError::WrongCredentials | AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
@@ -151,6 +159,8 @@ impl AppError {
             AppError::AlreadyCancelled | AppError::NothingToConfirm | AppError::NothingToCancel => {
                 "wrong_booking_state"
             }
+            AppError::NotCancellable => "not_cancellable",
+            AppError::WholeBookingsOnly => "whole_bookings_only",
             AppError::ShowHasBookings => "show_has_bookings",
             AppError::EmailTaken => "email_taken",
             AppError::WrongCredentials => "wrong_credentials",

@@ -72,7 +72,7 @@ impl Application {
         let state = AppState {
             leptos_options: Arc::new(settings.leptos_options()),
             bookings: Bookings::new(claims.clone(), feed.clone(), settings.booking_rules()),
-            shows: Shows::new(pool.clone(), feed.clone()),
+            shows: Shows::new(pool.clone(), feed.clone(), settings.booking_rules().waitlist_offer_seconds),
             waitlist: Waitlist::new(pool.clone(), feed.clone(), settings.booking_rules()),
             pool,
             feed,

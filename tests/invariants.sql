@@ -27,10 +27,12 @@ FROM seats s
 WHERE s.status IN ('AVAILABLE', 'BLOCKED')
   AND (s.booking_id IS NOT NULL OR s.held_until IS NOT NULL);
 
--- invariant: a HELD seat is held exactly as long as its booking's hold
+-- invariant: a HELD seat is held exactly as long as its booking's hold, or, offered from a waiting list, until the list lets it go
 SELECT s.show_id, s.seat_id, s.held_until, b.hold_expires_at
 FROM seats s JOIN bookings b ON b.id = s.booking_id
-WHERE s.status = 'HELD' AND s.held_until IS DISTINCT FROM b.hold_expires_at;
+WHERE s.status = 'HELD'
+  AND s.held_until IS DISTINCT FROM
+      CASE WHEN b.waitlist_entry_id IS NULL THEN b.hold_expires_at ELSE 'infinity'::timestamptz END;
 
 -- invariant: a seat belongs to a booking only if the booking asked for it
 SELECT s.show_id, s.seat_id, b.id AS booking_id, b.seat_ids
@@ -95,15 +97,31 @@ FROM (
     FROM booking_events e) AS chain
 WHERE chain.from_status IS DISTINCT FROM chain.previous;
 
--- invariant: each event is an allowed step: new to PENDING, CONFIRMED or FAILED; PENDING to CONFIRMED, EXPIRED or CANCELLED; CONFIRMED to CANCELLED
+-- invariant: each event is an allowed step: new to PENDING, CONFIRMED or FAILED; PENDING to CONFIRMED, EXPIRED or CANCELLED; CONFIRMED to CANCELLED, or to CONFIRMED when some of its seats were cancelled
 SELECT e.booking_id, e.id AS event_id, e.from_status::text AS from_status, e.to_status::text AS to_status
 FROM booking_events e
 WHERE NOT (
        (e.from_status IS NULL AND e.to_status IN ('PENDING', 'CONFIRMED', 'FAILED'))
     OR (e.from_status = 'PENDING' AND e.to_status IN ('CONFIRMED', 'EXPIRED', 'CANCELLED'))
-    OR (e.from_status = 'CONFIRMED' AND e.to_status = 'CANCELLED'));
+    OR (e.from_status = 'CONFIRMED' AND e.to_status = 'CANCELLED')
+    OR (e.from_status = 'CONFIRMED' AND e.to_status = 'CONFIRMED' AND e.detail IS NOT DISTINCT FROM 'some seats cancelled'));
 
--- invariant: every event names its booking's show and seats
+-- invariant: every event names its booking's show and the seats it had then: its seats now and those cancelled from it later (an event cancelling some seats names those)
 SELECT e.booking_id, e.id AS event_id
 FROM booking_events e JOIN bookings b ON b.id = e.booking_id
-WHERE e.show_id <> b.show_id OR e.seat_ids IS DISTINCT FROM b.seat_ids;
+WHERE e.show_id <> b.show_id
+   OR (e.from_status IS DISTINCT FROM e.to_status
+       AND e.seat_ids IS DISTINCT FROM ARRAY(
+           SELECT seat FROM (
+               SELECT unnest(b.seat_ids) AS seat
+               UNION
+               SELECT unnest(later.seat_ids) FROM booking_events later
+               WHERE later.booking_id = b.id AND later.id > e.id AND later.from_status = later.to_status
+           ) AS had ORDER BY seat));
+
+-- invariant: a refund is for a confirmed booking's seats that it no longer holds (or for a booking cancelled whole), and gives back what its policy share of the price says
+SELECT r.id AS refund_id, r.booking_id
+FROM refunds r JOIN bookings b ON b.id = r.booking_id
+WHERE (b.status <> 'CANCELLED' AND r.seat_ids && b.seat_ids)
+   OR b.status NOT IN ('CONFIRMED', 'CANCELLED')
+   OR r.amount_cents <> r.paid_cents * r.refund_percent / 100;

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::domain::{AdminShowDetail, NewShowSpec, ShowSales};
+use crate::domain::{AdminShowDetail, NewShowSpec, RefundTier, ShowSales};
 use crate::error::AppError;
 
 /// Every show and trip with its sold, held and free seats and its revenue.
@@ -65,4 +65,20 @@ pub async fn set_seats_blocked(show_id: i64, seat_ids: Vec<i32>, blocked: bool) 
 
     require_admin().await?;
     Ok(app_state()?.shows.set_blocked(show_id, &seat_ids, blocked).await?)
+}
+
+/// Gives a show a new cancellation policy; bookings made before keep theirs.
+#[server(prefix = "/rpc", endpoint = "admin/cancellation_policy", input = Json)]
+pub async fn set_cancellation_policy(
+    show_id: i64,
+    cancellable: bool,
+    partial: bool,
+    tiers: Vec<RefundTier>,
+) -> Result<(), AppError> {
+    use crate::domain::CancellationPolicy;
+    use crate::server::context::{app_state, require_admin};
+
+    require_admin().await?;
+    let policy = CancellationPolicy::new(cancellable, partial, tiers)?;
+    Ok(app_state()?.shows.set_cancellation_policy(show_id, &policy).await?)
 }

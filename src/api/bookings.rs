@@ -83,13 +83,25 @@ pub async fn confirm_booking(booking_id: i64) -> Result<Booking, AppError> {
     Ok(app_state()?.bookings.confirm(&customer, booking_id).await?)
 }
 
-/// Cancels a confirmed booking, or releases a hold, before the show starts.
+/// Cancels a confirmed booking (refunded as its policy says), or releases a hold, before the
+/// show starts.
 #[server(prefix = "/rpc", endpoint = "cancel_booking")]
 pub async fn cancel_booking(booking_id: i64) -> Result<Booking, AppError> {
     use crate::server::context::{app_state, require_user};
+    use crate::service::bookings::Cancelling;
 
     let customer = require_user().await?;
-    Ok(app_state()?.bookings.cancel(&customer, booking_id).await?)
+    Ok(app_state()?.bookings.cancel(&customer, booking_id, Cancelling::Whole).await?)
+}
+
+/// Cancels some seats of a confirmed booking, when its policy allows; the rest stays booked.
+#[server(prefix = "/rpc", endpoint = "cancel_seats")]
+pub async fn cancel_seats(booking_id: i64, seat_ids: Vec<i32>) -> Result<Booking, AppError> {
+    use crate::server::context::{app_state, require_user};
+    use crate::service::bookings::Cancelling;
+
+    let customer = require_user().await?;
+    Ok(app_state()?.bookings.cancel(&customer, booking_id, Cancelling::Seats(seat_ids)).await?)
 }
 
 /// The customer's bookings, newest first, each with its show.

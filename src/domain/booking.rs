@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::cancellation::{CancellationPolicy, Refund};
 use super::layout::SeatCategory;
 use super::show::{ShowKind, ShowStatus, ShowSummary};
 use crate::error::AppError;
@@ -70,6 +71,8 @@ pub struct SeatMap {
     pub title: String,
     pub starts_at: DateTime<Utc>,
     pub status: ShowStatus,
+    /// The policy bookings made now are made under.
+    pub cancellation_policy: CancellationPolicy,
     pub categories: Vec<SeatCategory>,
     pub seats: Vec<Seat>,
 }
@@ -93,6 +96,10 @@ pub struct Booking {
     /// Set when the status is FAILED.
     pub failure: Option<BookingFailure>,
     pub created_at: DateTime<Utc>,
+    /// The policy it was made under (its show's when its seats were held).
+    pub cancellation_policy: CancellationPolicy,
+    /// Money given back for seats cancelled, oldest first.
+    pub refunds: Vec<Refund>,
 }
 
 impl Booking {
@@ -104,7 +111,29 @@ impl Booking {
     /// lasts, before the show starts). The seat pages offer the button by this rule and the
     /// service refuses by it.
     pub fn can_cancel(&self, show_starts_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-        cancellation(self.status, self.hold_expires_at, show_starts_at, now).is_ok()
+        cancellation(self.status, self.hold_expires_at, &self.cancellation_policy, show_starts_at, now).is_ok()
+    }
+
+    /// Whether some of its seats may be cancelled now and the others kept.
+    pub fn can_cancel_some(&self, show_starts_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        self.status == BookingStatus::Confirmed
+            && self.seats.len() > 1
+            && self.cancellation_policy.partial
+            && self.can_cancel(show_starts_at, now)
+    }
+
+    /// What cancelling seats of it now would give back, in percent of their price
+    /// (0 for a hold, which was never paid).
+    pub fn refund_percent_now(&self, show_starts_at: DateTime<Utc>, now: DateTime<Utc>) -> u8 {
+        match self.status {
+            BookingStatus::Confirmed => self.cancellation_policy.refund_percent(show_starts_at, now),
+            _ => 0,
+        }
+    }
+
+    /// Money given back for it so far.
+    pub fn refunded_cents(&self) -> i64 {
+        self.refunds.iter().map(|refund| refund.amount_cents).sum()
     }
 }
 
@@ -113,6 +142,7 @@ impl Booking {
 pub fn cancellation(
     status: BookingStatus,
     hold_expires_at: Option<DateTime<Utc>>,
+    policy: &CancellationPolicy,
     show_starts_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -123,6 +153,8 @@ pub fn cancellation(
         BookingStatus::Cancelled => Err(AppError::AlreadyCancelled),
         BookingStatus::Failed => Err(AppError::NothingToCancel),
         BookingStatus::Pending | BookingStatus::Confirmed if show_starts_at <= now => Err(AppError::ShowStarted),
+        // Releasing a hold is always allowed: nothing was paid.
+        BookingStatus::Confirmed if !policy.cancellable => Err(AppError::NotCancellable),
         BookingStatus::Pending | BookingStatus::Confirmed => Ok(()),
     }
 }

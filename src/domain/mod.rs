@@ -3,6 +3,7 @@
 
 pub mod best_available;
 pub mod booking;
+pub mod cancellation;
 pub mod layout;
 pub mod live;
 pub mod new_show;
@@ -15,6 +16,7 @@ pub use booking::{
     BookedSeat, Booking, BookingFailure, BookingStatus, BookingWithShow, IdempotencyKey, Seat, SeatMap,
     SeatRequest, SeatStatus, ShowPage,
 };
+pub use cancellation::{CancellationPolicy, Refund, RefundTier};
 pub use layout::{Layout, LayoutSpec, SeatCategory};
 pub use new_show::{NewShow, NewShowSpec, ShowEdit};
 pub use sales::{AdminShowDetail, ShowBooking, ShowSales};

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::booking::{BookingStatus, SeatMap};
+use super::cancellation::CancellationPolicy;
 use super::show::{ShowKind, ShowStatus};
 
 /// One show on the admin dashboard. Seat counts add up to the seats the show has.
@@ -23,8 +24,12 @@ pub struct ShowSales {
     pub held: i64,
     pub free: i64,
     pub blocked: i64,
-    /// Sum of confirmed bookings.
+    /// Confirmed bookings, plus what was kept of seats cancelled with less than a full refund.
     pub revenue_cents: i64,
+    /// Money given back for cancelled seats.
+    pub refunded_cents: i64,
+    /// The policy new bookings are made under.
+    pub cancellation_policy: CancellationPolicy,
     /// No booking was ever made, so the title and start time may still change.
     pub editable: bool,
 }
@@ -49,6 +54,8 @@ pub struct ShowBooking {
     pub status: BookingStatus,
     pub seats: Vec<String>,
     pub total_cents: i64,
+    /// Money given back for seats cancelled from it.
+    pub refunded_cents: i64,
     pub created_at: DateTime<Utc>,
 }
 

@@ -50,6 +50,10 @@ pub struct Settings {
     #[arg(long, env = "BOXOFFICE_MAX_HELD_SEATS_PER_CUSTOMER", value_parser = clap::value_parser!(u16).range(1..=1000), global = true)]
     pub max_held_seats_per_customer: Option<u16>,
 
+    /// How long seats offered to a customer on a waiting list stay held for them to book.
+    #[arg(long, env = "BOXOFFICE_WAITLIST_OFFER_SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u32).range(30..=86400), global = true)]
+    pub waitlist_offer_seconds: u32,
+
     /// Requests this instance answers at once; more are answered 503 at once (an event
     /// stream counts only until it starts).
     #[arg(long, env = "BOXOFFICE_MAX_REQUESTS_IN_FLIGHT", default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1..), global = true)]
@@ -112,6 +116,7 @@ impl Settings {
             max_seats_per_booking: self.max_seats_per_booking,
             max_held_seats: self.max_held_seats_per_customer.unwrap_or(self.max_seats_per_booking),
             requests_per_second: self.rate_limits.booking_per_second,
+            waitlist_offer_seconds: self.waitlist_offer_seconds,
         }
     }
 

@@ -11,6 +11,7 @@ use crate::api::bookings::{CancelBooking, ConfirmBooking, get_booking};
 use crate::domain::show::format_price;
 use crate::domain::{BookingStatus, BookingWithShow};
 use crate::error::AppError;
+use crate::ui::cancellation::PolicyTerms;
 use crate::ui::error::ErrorNotice;
 
 fn booking_id_param() -> Memo<Option<i64>> {
@@ -113,6 +114,9 @@ fn Checkout(view: BookingWithShow) -> impl IntoView {
                 <dt class="text-slate-500">"Total"</dt>
                 <dd class="font-medium" data-testid="checkout-total">{format_price(booking.total_cents)}</dd>
             </dl>
+            // The policy stored with this hold: what confirming agrees to, and what a later
+            // cancellation refunds by.
+            <PolicyTerms policy=booking.cancellation_policy.clone() heading="If you cancel"/>
             <Show
                 when=move || !expired()
                 fallback=move || view! {

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod cancellation;
 pub mod checkout;
 pub mod error;
 pub mod home;

@@ -9,6 +9,8 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::browser::checkout_key;
 use super::live::use_server_events;
+use super::cancellation::PolicyTerms;
+use super::waitlist::WaitingList;
 use super::seat_map::{SeatGrid, SeatLegend, statuses_of};
 use super::session::{login_url, use_session};
 use super::toast::use_toasts;
@@ -172,6 +174,7 @@ fn SeatPicker(page: ShowPage) -> impl IntoView {
     let not_selling = show.selling(now).err().map(|refusal| refusal.to_string());
     let selling = not_selling.is_none();
     let categories = seat_map.categories.clone();
+    let policy = seat_map.cancellation_policy.clone();
     let title = show.title.clone();
 
     view! {
@@ -267,6 +270,8 @@ fn SeatPicker(page: ShowPage) -> impl IntoView {
                     </form>
                 </div>
             })}
+            <WaitingList show_id=show_id/>
+            <PolicyTerms policy/>
         </section>
     }
 }

@@ -9,7 +9,7 @@ use boxoffice::domain::{Booking, BookingFailure, BookingStatus, IdempotencyKey, 
 use boxoffice::error::AppError;
 use boxoffice::service::Bookings;
 use boxoffice::service::ServiceError::Refused as ServiceRefused;
-use boxoffice::service::bookings::expiry;
+use boxoffice::service::bookings::{Cancelling, expiry};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -249,7 +249,7 @@ async fn chaos_500_customers_hold_confirm_cancel_and_expire() {
                         }
                     }
                     Plan::CancelSoon | Plan::CancelLate | Plan::CancelAnytime => {
-                        match service.cancel(&me, booking.id).await {
+                        match service.cancel(&me, booking.id, Cancelling::Whole).await {
                             Ok(cancelled) if !late => {
                                 assert_eq!(cancelled.status, BookingStatus::Cancelled);
                                 Outcome::Cancelled
@@ -568,15 +568,15 @@ async fn cancelling_reopens_the_seats_but_not_after_the_show_started() {
     assert_eq!(booking.total_cents, 2000);
     assert!(matches!(hold(&service, show, users[1], &[2]).await, Err(AppError::SeatsTaken { .. })));
 
-    let stranger = service.cancel(&customer(users[1]), booking.id).await;
+    let stranger = service.cancel(&customer(users[1]), booking.id, Cancelling::Whole).await;
     assert!(
         matches!(stranger, Err(ServiceRefused(AppError::BookingNotFound))),
         "another customer cannot cancel it"
     );
-    let cancelled = service.cancel(&customer(users[0]), booking.id).await.unwrap();
+    let cancelled = service.cancel(&customer(users[0]), booking.id, Cancelling::Whole).await.unwrap();
     assert_eq!(cancelled.status, BookingStatus::Cancelled);
     hold(&service, show, users[1], &[1, 2]).await.expect("cancelled seats are on sale again");
-    let twice = service.cancel(&customer(users[0]), booking.id).await;
+    let twice = service.cancel(&customer(users[0]), booking.id, Cancelling::Whole).await;
     assert!(matches!(twice, Err(ServiceRefused(AppError::AlreadyCancelled))), "{twice:?}");
 
     let later = service.book_now(&customer(users[0]), show, SeatRequest::Seats(vec![4]), None).await.unwrap();
@@ -585,7 +585,7 @@ async fn cancelling_reopens_the_seats_but_not_after_the_show_started() {
         .execute(&app.pool)
         .await
         .unwrap();
-    let too_late = service.cancel(&customer(users[0]), later.id).await;
+    let too_late = service.cancel(&customer(users[0]), later.id, Cancelling::Whole).await;
     assert!(matches!(too_late, Err(ServiceRefused(AppError::ShowStarted))), "{too_late:?}");
     let no_sale = hold(&service, show, users[1], &[3]).await;
     assert_eq!(no_sale.unwrap_err(), AppError::ShowStarted);
@@ -784,7 +784,7 @@ async fn a_hold_that_ran_out_expires_rather_than_being_cancelled() {
     let booking = hold(&service, show, user, &[1]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
-    let cancel = service.cancel(&customer(user), booking.id).await;
+    let cancel = service.cancel(&customer(user), booking.id, Cancelling::Whole).await;
     assert!(matches!(cancel, Err(ServiceRefused(AppError::HoldExpired))), "{cancel:?}");
     assert_eq!(stored_status(&app.pool, booking.id).await, "PENDING", "the refused cancel changed nothing");
     assert_eq!(raw_statuses(&app.pool, show).await[0].1, "HELD");
@@ -873,10 +873,17 @@ async fn every_invariant_catches_the_breakage_it_names() {
             ),
         ),
         (
-            "every event names its booking's show and seats",
+            "every event names its booking's show and the seats it had then",
             format!(
                 "ALTER TABLE booking_events DISABLE TRIGGER booking_events_no_rewrite;
                  UPDATE booking_events SET seat_ids = '{{9}}' WHERE booking_id = {b}"
+            ),
+        ),
+        (
+            "a refund is for a confirmed booking's seats that it no longer holds",
+            format!(
+                "INSERT INTO refunds (show_id, booking_id, seat_ids, paid_cents, refund_percent, amount_cents)
+                 VALUES ({show}, {b}, '{{1}}', 1000, 50, 500)"
             ),
         ),
     ];

@@ -241,6 +241,43 @@ impl World {
         (customer, show_id, seats, hold["id"].as_i64().unwrap())
     }
 
+    /// A new customer holding a confirmed booking of two seats of a new show: (customer, show
+    /// id, booking id, seat ids).
+    async fn two_seat_booking(&self) -> (reqwest::Client, i64, i64, Vec<i64>) {
+        let (customer, _) = self.customer().await;
+        let (show_id, seats) = self.show().await;
+        let path = format!("/api/v1/shows/{show_id}/bookings");
+        let booking = self.post(&customer, &path, json!({"seat_ids": [seats[0], seats[1]]}), 201).await;
+        (customer, show_id, booking["id"].as_i64().unwrap(), seats)
+    }
+
+    /// A sold-out show (one customer booked all ten seats) with a second customer waiting for
+    /// one seat: (waiting customer, show id, the buyer, the buyer's booking id).
+    async fn waiting(&self) -> (reqwest::Client, i64, reqwest::Client, i64) {
+        let (buyer, _) = self.customer().await;
+        let (show_id, seats) = self.show().await;
+        let path = format!("/api/v1/shows/{show_id}/bookings");
+        let booking = self.post(&buyer, &path, json!({"seat_ids": seats}), 201).await;
+        let (waiting, _) = self.customer().await;
+        self.post(&waiting, &format!("/api/v1/shows/{show_id}/waitlist"), json!({"party_size": 1}), 201).await;
+        (waiting, show_id, buyer, booking["id"].as_i64().unwrap())
+    }
+
+    /// As `waiting`, and the buyer gave a seat back, so the waiting customer has an offer.
+    async fn offered(&self) -> (reqwest::Client, i64) {
+        let (waiting, show_id, buyer, booking_id) = self.waiting().await;
+        let (_, show) = self.get_show(show_id).await;
+        let seat = show["seats"][0]["id"].clone();
+        self.post(&buyer, &format!("/api/v1/bookings/{booking_id}/cancel-seats"), json!({"seat_ids": [seat]}), 200)
+            .await;
+        (waiting, show_id)
+    }
+
+    async fn get_show(&self, show_id: i64) -> (u16, Value) {
+        let response = client().get(format!("{}/api/v1/shows/{show_id}", self.app.address)).send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
     /// A request that succeeds on `route` from the site, or None for a route this test does
     /// not know yet (it is still checked, with an empty body).
     async fn sample(&self, route: &Route) -> Option<Sample> {
@@ -350,6 +387,53 @@ impl World {
                     },
                 };
                 sample(&self.admin, path, Body::Json(json!({"spec": spec})))
+            }
+            (Door::Rest, "/api/v1/admin/shows/{id}/cancellation-policy") => {
+                let (show_id, _) = self.show().await;
+                let body = json!({"cancellable": true, "partial": false, "tiers": [{"hours_before": 24, "refund_percent": 50}]});
+                sample(&self.admin, path.replace("{id}", &show_id.to_string()), Body::Json(body))
+            }
+            (Door::Rest, "/api/v1/bookings/{id}/cancel-seats") => {
+                let (customer, _, booking_id, seats) = self.two_seat_booking().await;
+                sample(&customer, path.replace("{id}", &booking_id.to_string()), Body::Json(json!({"seat_ids": [seats[0]]})))
+            }
+            (Door::Rest, "/api/v1/shows/{id}/waitlist") if route.method == Method::POST => {
+                // Someone else joins the list the fixture's customer is on.
+                let (_, show_id, _, _) = self.waiting().await;
+                let (newcomer, _) = self.customer().await;
+                sample(&newcomer, path.replace("{id}", &show_id.to_string()), Body::Json(json!({"party_size": 2})))
+            }
+            (Door::Rest, "/api/v1/shows/{id}/waitlist") => {
+                let (waiting, show_id, _, _) = self.waiting().await;
+                sample(&waiting, path.replace("{id}", &show_id.to_string()), Body::Empty)
+            }
+            (Door::Rest, "/api/v1/shows/{id}/waitlist/decline") => {
+                let (waiting, show_id) = self.offered().await;
+                sample(&waiting, path.replace("{id}", &show_id.to_string()), Body::Empty)
+            }
+            (Door::Rpc, "/rpc/admin/cancellation_policy") => {
+                let (show_id, _) = self.show().await;
+                let body = json!({"show_id": show_id, "cancellable": false, "partial": false, "tiers": []});
+                sample(&self.admin, path, Body::Json(body))
+            }
+            (Door::Rpc, "/rpc/cancel_seats") => {
+                let (customer, _, booking_id, seats) = self.two_seat_booking().await;
+                let fields = [("booking_id", booking_id.to_string()), ("seat_ids[0]", seats[0].to_string())];
+                sample(&customer, path, form(&fields))
+            }
+            (Door::Rpc, "/rpc/join_waitlist") => {
+                let (_, show_id, _, _) = self.waiting().await;
+                let (newcomer, _) = self.customer().await;
+                let fields = [("show_id", show_id.to_string()), ("party_size", "1".into()), ("category", String::new())];
+                sample(&newcomer, path, form(&fields))
+            }
+            (Door::Rpc, "/rpc/waitlist" | "/rpc/leave_waitlist") => {
+                let (waiting, show_id, _, _) = self.waiting().await;
+                sample(&waiting, path, form(&[("show_id", show_id.to_string())]))
+            }
+            (Door::Rpc, "/rpc/decline_waitlist_offer") => {
+                let (waiting, show_id) = self.offered().await;
+                sample(&waiting, path, form(&[("show_id", show_id.to_string())]))
             }
             (Door::Rpc, "/rpc/admin/block_seats") => {
                 let (_, show_id, seats, _) = self.hold().await;

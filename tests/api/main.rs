@@ -21,6 +21,7 @@ mod outage;
 mod pages;
 mod parity;
 mod races;
+mod refunds;
 mod rest;
 mod rest_bookings;
 mod rules_in_sql;

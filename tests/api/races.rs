@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use boxoffice::domain::{Booking, SeatRequest};
 use boxoffice::error::AppError;
+use boxoffice::service::bookings::Cancelling;
 use boxoffice::service::bookings::expiry::expire_due_holds;
 use boxoffice::service::claims::{BATCHES_IN_FLIGHT, BUSY_BUDGET};
 use boxoffice::service::live::APPLICATION_NAME;
@@ -449,9 +450,9 @@ async fn cancel_racing_confirm_ends_cancelled_with_a_consistent_history() {
         races.spawn(async move {
             let who = customer(user);
             let (confirmed, cancelled) = if k % 2 == 0 {
-                tokio::join!(service.confirm(&who, hold.id), service.cancel(&who, hold.id))
+                tokio::join!(service.confirm(&who, hold.id), service.cancel(&who, hold.id, Cancelling::Whole))
             } else {
-                let (cancelled, confirmed) = tokio::join!(service.cancel(&who, hold.id), service.confirm(&who, hold.id));
+                let (cancelled, confirmed) = tokio::join!(service.cancel(&who, hold.id, Cancelling::Whole), service.confirm(&who, hold.id));
                 (confirmed, cancelled)
             };
             (hold, confirmed.map_err(AppError::from), cancelled.map_err(AppError::from))

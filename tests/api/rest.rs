@@ -48,6 +48,10 @@ impl Api {
         Self::read(self.client.post(self.url(path)).json(&body).send().await.unwrap()).await
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        Self::read(self.client.put(self.url(path)).json(&body).send().await.unwrap()).await
+    }
+
     pub async fn post_raw(
         &self,
         path: &str,

@@ -13,11 +13,11 @@ use utoipa_axum::routes;
 use super::auth::SignedIn;
 use super::error::{ApiError, ApiJson, ApiPath, BadRequest, ErrorBody, Guest, RateLimited, Unavailable};
 use crate::domain::user::User;
-use crate::domain::{Booking, BookingStatus, IdempotencyKey, SeatRequest};
+use crate::domain::{Booking, BookingStatus, CancellationPolicy, IdempotencyKey, Refund, SeatRequest};
 use crate::error::AppError;
 use crate::server::state::AppState;
 use crate::service::Bookings;
-use crate::service::bookings::Commitment;
+use crate::service::bookings::{Cancelling, Commitment};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -25,6 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_booking))
         .routes(routes!(confirm_booking))
         .routes(routes!(cancel_booking))
+        .routes(routes!(cancel_seats))
         .routes(routes!(list_bookings))
         .routes(routes!(get_booking))
 }
@@ -92,8 +93,14 @@ pub struct ApiBooking {
     pub seats: Vec<ApiBookedSeat>,
     /// Until when the seats are held (PENDING only).
     pub hold_expires_at: Option<DateTime<Utc>>,
+    /// What its seats cost now (seats cancelled from it no longer count).
     pub total_cents: i64,
     pub created_at: DateTime<Utc>,
+    /// The policy it was made under; later edits to the show's policy do not change it.
+    pub cancellation_policy: CancellationPolicy,
+    /// Money given back for cancelled seats, oldest first.
+    pub refunds: Vec<Refund>,
+    pub refunded_cents: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -104,6 +111,7 @@ pub struct ApiBookedSeat {
 
 impl From<Booking> for ApiBooking {
     fn from(b: Booking) -> Self {
+        let refunded_cents = b.refunded_cents();
         Self {
             id: b.id,
             show_id: b.show_id,
@@ -113,6 +121,9 @@ impl From<Booking> for ApiBooking {
             hold_expires_at: b.hold_expires_at,
             total_cents: b.total_cents,
             created_at: b.created_at,
+            refunded_cents,
+            cancellation_policy: b.cancellation_policy,
+            refunds: b.refunds,
         }
     }
 }
@@ -236,20 +247,48 @@ async fn confirm_booking(
     Ok(Json(bookings.confirm(&user, id).await?.into()))
 }
 
-/// Cancels a held or confirmed booking before the show starts; its seats go back on sale.
+/// Cancels a held or confirmed booking before the show starts, as its cancellation policy
+/// allows. A confirmed booking is refunded the share its policy gives now (in `refunds`). Its
+/// seats go to the show's waiting list, or back on sale.
 #[utoipa::path(post, path = "/bookings/{id}/cancel", tag = "bookings",
     params(("id" = i64, Path, description = "Booking id")), security(("session" = [])),
     responses((status = 200, description = "Cancelled: status CANCELLED", body = ApiBooking),
         (status = 400, description = "The id is not a number", body = ErrorBody),
         (status = 404, description = "No such booking of yours", body = ErrorBody),
-        (status = 409, description = "Already cancelled, expired, failed, or the show started", body = ErrorBody),
+        (status = 409, description = "Already cancelled, expired, failed, the show started, or its policy allows no cancelling", body = ErrorBody),
         Guest, RateLimited))]
 async fn cancel_booking(
     SignedIn(user): SignedIn,
     State(bookings): State<Bookings>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ApiBooking>, ApiError> {
-    Ok(Json(bookings.cancel(&user, id).await?.into()))
+    Ok(Json(bookings.cancel(&user, id, Cancelling::Whole).await?.into()))
+}
+
+/// Seats of a confirmed booking to cancel.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelSeatsBody {
+    /// Ids of seats of the booking; the others stay booked. All of them cancels the booking.
+    pub seat_ids: Vec<i32>,
+}
+
+/// Cancels some seats of a confirmed booking, when its cancellation policy allows it; the rest
+/// of the booking stays valid. The cancelled seats are refunded the share the policy gives now.
+#[utoipa::path(post, path = "/bookings/{id}/cancel-seats", tag = "bookings", request_body = CancelSeatsBody,
+    params(("id" = i64, Path, description = "Booking id")), security(("session" = [])),
+    responses((status = 200, description = "Those seats cancelled; the booking with the rest", body = ApiBooking),
+        (status = 400, description = "No seats, or a seat that is not one of this booking's, or a hold", body = ErrorBody),
+        (status = 404, description = "No such booking of yours", body = ErrorBody),
+        (status = 409, description = "Not confirmed, the show started, or its policy allows whole bookings only", body = ErrorBody),
+        Guest, RateLimited))]
+async fn cancel_seats(
+    SignedIn(user): SignedIn,
+    State(bookings): State<Bookings>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<CancelSeatsBody>,
+) -> Result<Json<ApiBooking>, ApiError> {
+    Ok(Json(bookings.cancel(&user, id, Cancelling::Seats(body.seat_ids)).await?.into()))
 }
 
 /// Your bookings, newest first (at most 200).

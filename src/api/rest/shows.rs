@@ -15,7 +15,7 @@ use super::auth::Admin;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, BadRequest, ErrorBody, Guest, body_error};
 use crate::domain::layout::{CategorySpec, RowSpec};
 use crate::domain::{
-    LayoutSpec, NewShow, NewShowSpec, SeatCategory, SeatStatus, ShowKind, ShowSearch, ShowSummary,
+    CancellationPolicy, LayoutSpec, NewShow, RefundTier, NewShowSpec, SeatCategory, SeatStatus, ShowKind, ShowSearch, ShowSummary,
 };
 use crate::error::AppError;
 use crate::server::state::AppState;
@@ -23,7 +23,11 @@ use crate::service::Shows;
 use crate::service::live::show_cache::CachedShow;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_shows)).routes(routes!(get_show)).routes(routes!(create_show))
+    OpenApiRouter::new()
+        .routes(routes!(list_shows))
+        .routes(routes!(get_show))
+        .routes(routes!(create_show))
+        .routes(routes!(set_cancellation_policy))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -43,6 +47,8 @@ pub struct ListQuery {
 pub struct ApiShow {
     #[serde(flatten)]
     pub show: ShowSummary,
+    /// The policy bookings made now are made under (shown before paying).
+    pub cancellation_policy: CancellationPolicy,
     pub categories: Vec<SeatCategory>,
     pub seats: Vec<ApiSeat>,
 }
@@ -83,7 +89,12 @@ impl ApiShow {
                 grid_col: seat.grid_col,
             })
             .collect();
-        Self { show: show.clone(), categories: map.categories.clone(), seats }
+        Self {
+            show: show.clone(),
+            cancellation_policy: map.cancellation_policy.clone(),
+            categories: map.categories.clone(),
+            seats,
+        }
     }
 
     /// From the instance's show cache, which the live feed keeps correct.
@@ -283,4 +294,40 @@ async fn create_show(
     let id = shows.create(&show).await?;
     tracing::info!(show_id = id, admin_id = admin.id, "show created through the API");
     Ok((StatusCode::CREATED, Json(ApiShow::load(&shows, id).await?)))
+}
+
+/// A show's cancellation policy as an admin sets it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancellationPolicyBody {
+    /// False: confirmed bookings cannot be cancelled at all.
+    cancellable: bool,
+    /// Whether some seats of a booking may be cancelled and the others kept.
+    #[serde(default)]
+    partial: bool,
+    /// Refund steps, e.g. 100% at least 48 hours before the start, 50% at least 2 hours
+    /// before; with less notice than every step asks, no refund.
+    #[serde(default)]
+    tiers: Vec<RefundTier>,
+}
+
+/// Gives a show a new cancellation policy (admins only). Bookings made before keep the policy
+/// they were made under.
+#[utoipa::path(put, path = "/admin/shows/{id}/cancellation-policy", tag = "shows",
+    request_body = CancellationPolicyBody, params(("id" = i64, Path, description = "Show id")),
+    security(("session" = [])),
+    responses((status = 200, description = "The show with its new policy", body = ApiShow),
+        (status = 403, description = "Admins only", body = ErrorBody),
+        (status = 404, description = "No such show", body = ErrorBody),
+        BadRequest, Guest))]
+async fn set_cancellation_policy(
+    Admin(admin): Admin,
+    State(shows): State<Shows>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<CancellationPolicyBody>,
+) -> Result<Json<ApiShow>, ApiError> {
+    let policy = CancellationPolicy::new(body.cancellable, body.partial, body.tiers)?;
+    shows.set_cancellation_policy(id, &policy).await?;
+    tracing::info!(show_id = id, admin_id = admin.id, "cancellation policy set through the API");
+    Ok(Json(ApiShow::load(&shows, id).await?))
 }

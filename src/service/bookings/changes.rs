@@ -5,13 +5,16 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+use sqlx::types::Json;
 
 use crate::domain::booking::cancellation;
+use crate::domain::cancellation::{CancellationPolicy, refund_cents};
 use crate::domain::show::selling;
 use crate::domain::{BookingStatus, ShowStatus};
 use crate::error::AppError;
 use crate::service::ServiceError;
 use crate::service::error::retrying;
+use crate::service::waitlist;
 
 /// Seats a change released or booked.
 #[derive(Debug, Clone)]
@@ -34,6 +37,8 @@ struct ConfirmRow {
     seat_ids: Vec<i32>,
     before: BookingStatus,
     after: Option<BookingStatus>,
+    /// An offer from a waiting list confirmed too late: left for the expiry worker.
+    lapsed_offer: bool,
     show_status: ShowStatus,
     starts_at: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -47,7 +52,7 @@ pub(super) async fn confirm(pool: &PgPool, booking_id: i64, user_id: i64) -> Res
         sqlx::query_as(
             r#"
             WITH b AS (
-                SELECT x.id, x.show_id, x.status, x.seat_ids, x.hold_expires_at, sh.status AS show_status,
+                SELECT x.id, x.show_id, x.status, x.seat_ids, x.hold_expires_at, x.waitlist_entry_id, sh.status AS show_status,
                        sh.starts_at, show_is_selling(sh.status, sh.starts_at) AS selling
                 FROM bookings x JOIN shows sh ON sh.id = x.show_id
                 WHERE x.id = $1 AND x.user_id = $2
@@ -61,11 +66,15 @@ pub(super) async fn confirm(pool: &PgPool, booking_id: i64, user_id: i64) -> Res
                 FOR UPDATE OF s
             ),
             verdict AS (
-                SELECT b.status = 'PENDING' AS was_pending,
-                       b.status = 'PENDING' AND b.hold_expires_at > now() AND b.selling
-                       AND (SELECT count(*) FROM locked l WHERE l.booking_id = b.id AND l.status = 'HELD')
-                           = cardinality(b.seat_ids) AS ok
-                FROM b
+                SELECT b.status = 'PENDING' AS was_pending, ok,
+                       -- A lapsed offer from a waiting list is left to the expiry worker, which
+                       -- passes its seats to the next customer waiting in the same transaction.
+                       b.status = 'PENDING' AND (ok OR b.waitlist_entry_id IS NULL) AS settles
+                FROM b, LATERAL (
+                    SELECT b.status = 'PENDING' AND b.hold_expires_at > now() AND b.selling
+                           AND (SELECT count(*) FROM locked l WHERE l.booking_id = b.id AND l.status = 'HELD')
+                               = cardinality(b.seat_ids) AS ok
+                ) AS judged
             ),
             seats_done AS (
                 UPDATE seats s
@@ -73,7 +82,7 @@ pub(super) async fn confirm(pool: &PgPool, booking_id: i64, user_id: i64) -> Res
                     held_until = NULL,
                     booking_id = CASE WHEN v.ok THEN s.booking_id END
                 FROM b, verdict v, locked l
-                WHERE v.was_pending AND s.show_id = b.show_id AND s.seat_id = l.seat_id
+                WHERE v.settles AND s.show_id = b.show_id AND s.seat_id = l.seat_id
                   AND l.booking_id = b.id AND l.status = 'HELD'
                 RETURNING s.seat_id
             ),
@@ -81,7 +90,7 @@ pub(super) async fn confirm(pool: &PgPool, booking_id: i64, user_id: i64) -> Res
                 UPDATE bookings x
                 SET status = CASE WHEN v.ok THEN 'CONFIRMED' ELSE 'EXPIRED' END::booking_status, updated_at = now()
                 FROM verdict v
-                WHERE x.id = $1 AND v.was_pending
+                WHERE x.id = $1 AND v.settles
                 RETURNING x.id, x.status
             ),
             event AS (
@@ -92,6 +101,7 @@ pub(super) async fn confirm(pool: &PgPool, booking_id: i64, user_id: i64) -> Res
                 FROM updated u, b
             )
             SELECT b.show_id, b.seat_ids, b.status AS before, (SELECT status FROM updated) AS after,
+                   (SELECT was_pending AND NOT settles FROM verdict) AS lapsed_offer,
                    b.show_status, b.starts_at, now() AS now
             FROM b
             "#,
@@ -112,6 +122,9 @@ pub(super) async fn confirm(pool: &PgPool, booking_id: i64, user_id: i64) -> Res
         (BookingStatus::Expired, None) => Err(AppError::HoldExpired),
         (BookingStatus::Cancelled, None) => Err(AppError::AlreadyCancelled),
         (BookingStatus::Failed, None) => Err(AppError::NothingToConfirm),
+        (BookingStatus::Pending, None) if row.lapsed_offer => {
+            selling(row.show_status, row.starts_at, row.now).and(Err(AppError::HoldExpired))
+        }
         (BookingStatus::Pending, None) => {
             tracing::error!(booking_id, "a pending booking was locked but not updated");
             Err(AppError::Internal)
@@ -126,18 +139,66 @@ struct CancelTarget {
     show_id: i64,
     status: BookingStatus,
     seat_ids: Vec<i32>,
+    total_cents: i64,
     hold_expires_at: Option<DateTime<Utc>>,
+    /// NULL for bookings made before policies existed: the default.
+    cancellation_policy: Option<Json<CancellationPolicy>>,
     starts_at: DateTime<Utc>,
     now: DateTime<Utc>,
 }
 
-/// Cancels a booking when [`cancellation`] allows it (by the database's clock), releasing its
-/// seats. One short transaction: lock the booking, decide, release.
-pub(super) async fn cancel(pool: &PgPool, booking_id: i64, user_id: i64) -> Result<ChangeOutcome, ServiceError> {
+/// What to cancel of a booking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cancelling {
+    Whole,
+    /// These seats of a confirmed booking; the others stay booked.
+    Seats(Vec<i32>),
+}
+
+impl CancelTarget {
+    /// The seats to release, or why not: the booking's state and policy by [`cancellation`],
+    /// then, for some seats, that the policy allows it and that they are seats of this booking.
+    fn seats_to_release(&self, policy: &CancellationPolicy, which: &Cancelling) -> Result<Vec<i32>, AppError> {
+        cancellation(self.status, self.hold_expires_at, policy, self.starts_at, self.now)?;
+        let Cancelling::Seats(seats) = which else { return Ok(self.seat_ids.clone()) };
+        let mut seats = seats.clone();
+        seats.sort_unstable();
+        seats.dedup();
+        if seats.is_empty() {
+            return Err(AppError::invalid("seat_ids", "Choose at least one seat to cancel."));
+        }
+        if let Some(stranger) = seats.iter().find(|seat| !self.seat_ids.contains(seat)) {
+            return Err(AppError::invalid("seat_ids", format!("Seat {stranger} is not a seat of this booking.")));
+        }
+        if seats.len() == self.seat_ids.len() {
+            return Ok(seats);
+        }
+        if self.status != BookingStatus::Confirmed {
+            return Err(AppError::invalid("seat_ids", "A hold is released whole: release it, or book it first."));
+        }
+        if !policy.partial {
+            return Err(AppError::WholeBookingsOnly);
+        }
+        Ok(seats)
+    }
+}
+
+/// Cancels a booking, or some seats of a confirmed one, when its policy and state allow it (by
+/// the database's clock): releases the seats, records the refund its policy gives for a
+/// confirmed booking, and offers the seats to the show's waiting list, all in one transaction,
+/// so nobody can take a freed seat before the waiting list has had it.
+pub(super) async fn cancel(
+    pool: &PgPool,
+    booking_id: i64,
+    user_id: i64,
+    which: &Cancelling,
+    offer_seconds: u32,
+) -> Result<ChangeOutcome, ServiceError> {
     retrying(|| async {
         let mut tx = pool.begin().await?;
         let target: CancelTarget = sqlx::query_as(
-            "SELECT x.show_id, x.status, x.seat_ids, x.hold_expires_at, sh.starts_at, now() AS now
+            "SELECT x.show_id, x.status, x.seat_ids, x.total_cents, x.hold_expires_at, x.cancellation_policy, sh.starts_at,
+                    now() AS now
              FROM bookings x JOIN shows sh ON sh.id = x.show_id
              WHERE x.id = $1 AND x.user_id = $2
              FOR UPDATE OF x",
@@ -147,17 +208,38 @@ pub(super) async fn cancel(pool: &PgPool, booking_id: i64, user_id: i64) -> Resu
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(AppError::BookingNotFound)?;
-        if let Err(refusal) = cancellation(target.status, target.hold_expires_at, target.starts_at, target.now) {
-            // Release the booking's lock before answering: a dropped transaction rolls back
-            // only when its connection is next used, and the expiry worker skips locked rows.
-            tx.rollback().await?;
-            return Ok(ChangeOutcome { touched: None, result: Err(refusal) });
-        }
+        let policy = target.cancellation_policy.clone().map(|Json(policy)| policy).unwrap_or_default();
+        let seats = match target.seats_to_release(&policy, which) {
+            Ok(seats) => seats,
+            Err(refusal) => {
+                // Release the booking's lock before answering: a dropped transaction rolls back
+                // only when its connection is next used, and the expiry worker skips locked rows.
+                tx.rollback().await?;
+                return Ok(ChangeOutcome { touched: None, result: Err(refusal) });
+            }
+        };
+        let whole = seats.len() == target.seat_ids.len();
+        // What the released seats cost: the booking's total, or their categories' prices.
+        let paid_cents: i64 = if whole {
+            target.total_cents
+        } else {
+            sqlx::query_scalar(
+                "SELECT COALESCE(sum(c.price_cents), 0)::bigint
+                 FROM seats s JOIN seat_categories c ON c.show_id = s.show_id AND c.code = s.category
+                 WHERE s.show_id = $1 AND s.seat_id = ANY($2)",
+            )
+            .bind(target.show_id)
+            .bind(&seats)
+            .fetch_one(&mut *tx)
+            .await?
+        };
+        let refund_percent =
+            if target.status == BookingStatus::Confirmed { policy.refund_percent(target.starts_at, target.now) } else { 0 };
         sqlx::query(
             r#"
             WITH locked AS (
                 SELECT seat_id FROM seats
-                WHERE show_id = $2 AND booking_id = $1
+                WHERE show_id = $2 AND booking_id = $1 AND seat_id = ANY($4)
                 ORDER BY seat_id
                 FOR UPDATE
             ),
@@ -167,23 +249,40 @@ pub(super) async fn cancel(pool: &PgPool, booking_id: i64, user_id: i64) -> Resu
                 WHERE s.show_id = $2 AND s.seat_id = l.seat_id AND s.booking_id = $1
             ),
             updated AS (
-                UPDATE bookings SET status = 'CANCELLED', updated_at = now() WHERE id = $1
+                UPDATE bookings
+                SET status = CASE WHEN $5 THEN 'CANCELLED' ELSE status END,
+                    seat_ids = CASE WHEN $5 THEN seat_ids
+                                    ELSE ARRAY(SELECT x FROM unnest(seat_ids) x WHERE x <> ALL($4) ORDER BY x) END,
+                    total_cents = CASE WHEN $5 THEN total_cents ELSE total_cents - $6 END,
+                    updated_at = now()
+                WHERE id = $1
+            ),
+            refund AS (
+                INSERT INTO refunds (show_id, booking_id, seat_ids, paid_cents, refund_percent, amount_cents)
+                SELECT $2, $1, $4, $6, $7, $8 WHERE $3 = 'CONFIRMED'
             )
-            INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids)
-            VALUES ($2, $1, $3, 'CANCELLED', $4)
+            INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids, detail)
+            VALUES ($2, $1, $3, CASE WHEN $5 THEN 'CANCELLED' ELSE $3 END, $4,
+                    CASE WHEN NOT $5 THEN 'some seats cancelled' END)
             "#,
         )
         .bind(booking_id)
         .bind(target.show_id)
         .bind(target.status)
-        .bind(&target.seat_ids)
+        .bind(&seats)
+        .bind(whole)
+        .bind(paid_cents)
+        .bind(i16::from(refund_percent))
+        .bind(refund_cents(paid_cents, refund_percent))
         .execute(&mut *tx)
         .await?;
+        let offered = waitlist::offer_freed_seats(&mut tx, target.show_id, offer_seconds).await?;
         tx.commit().await?;
-        Ok(ChangeOutcome {
-            touched: Some(Touched { show_id: target.show_id, seat_ids: target.seat_ids }),
-            result: Ok(()),
-        })
+        let mut seat_ids = seats;
+        seat_ids.extend(offered);
+        seat_ids.sort_unstable();
+        seat_ids.dedup();
+        Ok(ChangeOutcome { touched: Some(Touched { show_id: target.show_id, seat_ids }), result: Ok(()) })
     })
     .await
 }

@@ -26,6 +26,7 @@ use crate::domain::user::{Role, User};
 use crate::domain::{Booking, BookingWithShow, IdempotencyKey, SeatRequest};
 use crate::error::AppError;
 
+pub use changes::Cancelling;
 pub use ordering::Commitment;
 
 /// The booking rules an instance runs with.
@@ -38,11 +39,13 @@ pub struct BookingRules {
     pub max_held_seats: u16,
     /// Hold, book, confirm and cancel requests per second from one customer; 0 = no limit.
     pub requests_per_second: u32,
+    /// How long seats offered to a customer on a waiting list stay held for them.
+    pub waitlist_offer_seconds: u32,
 }
 
 impl Default for BookingRules {
     fn default() -> Self {
-        Self { hold_seconds: 120, max_seats_per_booking: 10, max_held_seats: 10, requests_per_second: 10 }
+        Self { hold_seconds: 120, max_seats_per_booking: 10, max_held_seats: 10, requests_per_second: 10, waitlist_offer_seconds: 900 }
     }
 }
 
@@ -144,12 +147,15 @@ impl Bookings {
         reads::get(&self.pool, booking_id, Some(customer.id)).await
     }
 
-    /// Cancels a confirmed booking or releases a live hold of `customer`'s, before the show
-    /// starts (see [`Booking::can_cancel`]); its seats go back on sale.
+    /// Cancels a confirmed booking of `customer`'s, or some of its seats, or releases a live
+    /// hold, before the show starts and as the booking's policy allows (see
+    /// [`Booking::can_cancel`]). A confirmed booking gets the refund its policy gives now. The
+    /// seats go to the show's waiting list, or back on sale.
     #[tracing::instrument(skip(self, customer), fields(user_id = customer.id))]
-    pub async fn cancel(&self, customer: &User, booking_id: i64) -> Result<Booking, ServiceError> {
+    pub async fn cancel(&self, customer: &User, booking_id: i64, which: Cancelling) -> Result<Booking, ServiceError> {
         self.policy.admit(customer)?;
-        let outcome = changes::cancel(&self.pool, booking_id, customer.id).await?;
+        let outcome =
+            changes::cancel(&self.pool, booking_id, customer.id, &which, self.rules.waitlist_offer_seconds).await?;
         self.tell_feed(&outcome.touched);
         outcome.result?;
         reads::get(&self.pool, booking_id, Some(customer.id)).await

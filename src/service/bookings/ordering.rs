@@ -238,6 +238,8 @@ async fn claim(
         hold_expires_at: stored.hold_expires_at,
         failure: failed.then_some(BookingFailure::SeatsTaken { seats: outcome.taken }),
         created_at: stored.created_at,
+        cancellation_policy: stored.cancellation_policy,
+        refunds: Vec::new(),
     }))
 }
 

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use sqlx::types::Json;
 
-use crate::domain::{BookedSeat, Booking, BookingFailure, BookingStatus, IdempotencyKey};
+use crate::domain::{BookedSeat, Booking, BookingFailure, BookingStatus, CancellationPolicy, IdempotencyKey, Refund};
 use crate::error::AppError;
 use crate::service::ServiceError;
 
@@ -15,7 +15,16 @@ const BOOKING_SELECT: &str = r#"
            CASE WHEN b.status = 'PENDING' AND b.hold_expires_at < now() THEN 'EXPIRED' ELSE b.status END AS status,
            b.seat_ids, b.total_cents, b.hold_expires_at, b.failure, b.created_at, b.request,
            ARRAY(SELECT s.label FROM seats s WHERE s.show_id = b.show_id AND s.seat_id = ANY(b.seat_ids)
-                 ORDER BY s.seat_id) AS labels
+                 ORDER BY s.seat_id) AS labels,
+           b.cancellation_policy,
+           COALESCE((
+               SELECT json_agg(json_build_object(
+                          'seats', ARRAY(SELECT s.label FROM seats s
+                                         WHERE s.show_id = r.show_id AND s.seat_id = ANY(r.seat_ids)
+                                         ORDER BY s.seat_id),
+                          'paid_cents', r.paid_cents, 'refund_percent', r.refund_percent,
+                          'amount_cents', r.amount_cents, 'created_at', r.created_at) ORDER BY r.id)
+               FROM refunds r WHERE r.booking_id = b.id), '[]') AS refunds
     FROM bookings b
 "#;
 
@@ -33,6 +42,9 @@ struct BookingRow {
     /// The fingerprint of the request that made it (see `ordering`).
     request: String,
     labels: Vec<String>,
+    /// NULL for bookings made before policies existed: the default.
+    cancellation_policy: Option<Json<CancellationPolicy>>,
+    refunds: Json<Vec<Refund>>,
 }
 
 impl BookingRow {
@@ -47,6 +59,8 @@ impl BookingRow {
             hold_expires_at: self.hold_expires_at,
             failure: self.failure.map(|Json(failure)| failure),
             created_at: self.created_at,
+            cancellation_policy: self.cancellation_policy.map(|Json(policy)| policy).unwrap_or_default(),
+            refunds: self.refunds.0,
         }
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use super::{Claim, ClaimOutcome, OverHoldCap, StoredBooking};
-use crate::domain::{BookingStatus, ShowStatus};
+use crate::domain::{BookingStatus, CancellationPolicy, ShowStatus};
 use crate::error::AppError;
 use crate::service::ServiceError;
 
@@ -161,6 +161,7 @@ struct ClaimRow {
     total_cents: Option<i64>,
     hold_expires_at: Option<DateTime<Utc>>,
     created_at: Option<DateTime<Utc>>,
+    cancellation_policy: Option<sqlx::types::Json<CancellationPolicy>>,
     claimed: i64,
     meant_to_store: bool,
     taken: Vec<String>,
@@ -179,6 +180,7 @@ impl ClaimRow {
                 total_cents: self.total_cents.unwrap_or_default(),
                 hold_expires_at: self.hold_expires_at,
                 created_at,
+                cancellation_policy: self.cancellation_policy.map(|policy| policy.0).unwrap_or_default(),
                 seats_claimed: self.claimed,
             }),
             _ => None,

@@ -33,7 +33,7 @@ wanted AS (
 ),
 show AS (
     SELECT sh.id AS show_id, sh.status, show_is_selling(sh.status, sh.starts_at) AS selling,
-           sh.hold_seconds
+           sh.hold_seconds, sh.cancellation_policy
     FROM shows sh WHERE sh.id IN (SELECT show_id FROM orders)
 ),
 glance AS (
@@ -119,7 +119,8 @@ stored AS (
     WHERE v.wins OR o.n IN (SELECT n FROM recorded)
 ),
 booking AS (
-    INSERT INTO bookings (id, show_id, user_id, status, seat_ids, total_cents, hold_expires_at, idempotency_key, failure, request)
+    INSERT INTO bookings (id, show_id, user_id, status, seat_ids, total_cents, hold_expires_at, idempotency_key, failure, request,
+                          cancellation_policy)
     OVERRIDING SYSTEM VALUE
     SELECT st.id, o.show_id, o.user_id,
            CASE WHEN NOT st.wins THEN 'FAILED'
@@ -131,14 +132,15 @@ booking AS (
                 THEN now() + make_interval(secs => COALESCE(sh.hold_seconds, o.hold_seconds)) END,
            o.idempotency_key,
            CASE WHEN NOT st.wins THEN booking_failure_json(v.taken, NULL, NULL) END,
-           o.request
+           o.request,
+           CASE WHEN st.wins THEN sh.cancellation_policy END
     FROM stored st
     JOIN orders o ON o.n = st.n
     JOIN seen v ON v.n = st.n
     JOIN show sh ON sh.show_id = o.show_id
     ORDER BY st.n
     ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-    RETURNING id, show_id, status, seat_ids, total_cents, hold_expires_at, created_at
+    RETURNING id, show_id, status, seat_ids, total_cents, hold_expires_at, created_at, cancellation_policy
 ),
 claimed AS (
     UPDATE seats s
@@ -160,7 +162,7 @@ claimed_per_order AS (
 )
 SELECT sh.status AS show_status, sh.selling, v.seats_found, v.busy, v.capped,
        h.seats AS held, ceil(extract(epoch FROM h.first_lapse - now()))::bigint AS first_lapse_in,
-       b.id, b.status, b.total_cents, b.hold_expires_at, b.created_at,
+       b.id, b.status, b.total_cents, b.hold_expires_at, b.created_at, b.cancellation_policy,
        coalesce(cl.seats, 0) AS claimed, st.id IS NOT NULL AS meant_to_store,
        seen.taken, seen.taken_ids, seen.labels,
        pg_current_xact_id()::text AS transaction

@@ -27,7 +27,7 @@ use self::batch::{BatchEnd, claim_batch, committed};
 pub use self::batch::{CLAIM_SQL, REFUSALS_RECORDED_PER_MINUTE};
 use super::ServiceError;
 use super::supervisor::Supervisor;
-use crate::domain::BookingStatus;
+use crate::domain::{BookingStatus, CancellationPolicy};
 use crate::domain::ShowStatus;
 use crate::error::AppError;
 
@@ -101,6 +101,8 @@ pub struct StoredBooking {
     pub total_cents: i64,
     pub hold_expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The show's policy, stored with the booking (the default for a failed one).
+    pub cancellation_policy: CancellationPolicy,
     pub seats_claimed: i64,
 }
 

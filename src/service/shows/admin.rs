@@ -1,15 +1,16 @@
 //! What admins do with shows: create them, edit them before they sell, cancel them, block
-//! seats, and read how they sell. The `Shows` handle tells the live feed after each change.
+//! seats, set their cancellation policy. (How they sell is `sales`.) The `Shows` handle tells
+//! the live feed after each change.
 
-use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+use sqlx::types::Json;
 
 use crate::domain::new_show::Place;
-use super::catalog::ShowColumns;
-use crate::domain::{BookingStatus, NewShow, ShowBooking, ShowEdit, ShowSales, ShowStatus};
+use crate::domain::{CancellationPolicy, NewShow, ShowEdit, ShowStatus};
 use crate::error::AppError;
 use crate::service::ServiceError;
 use crate::service::error::retrying;
+use crate::service::waitlist;
 
 /// Creates a show with all its categories and seats in one transaction: three statements
 /// whatever the size of the layout (the seats go in as arrays).
@@ -69,117 +70,6 @@ pub async fn create(pool: &PgPool, show: &NewShow) -> Result<i64, ServiceError> 
 
     tx.commit().await?;
     Ok(show_id)
-}
-
-const SALES_SELECT: &str = r#"
-    SELECT sh.id, sh.kind, sh.title, sh.venue, sh.origin, sh.destination, sh.starts_at, sh.status, sh.hold_seconds,
-           counts.sold, counts.held, counts.free, counts.blocked,
-           (SELECT coalesce(sum(b.total_cents), 0)::bigint FROM bookings b
-             WHERE b.show_id = sh.id AND b.status = 'CONFIRMED') AS revenue_cents,
-           NOT EXISTS (SELECT 1 FROM bookings b WHERE b.show_id = sh.id AND b.status <> 'FAILED') AS editable
-    FROM shows sh
-    CROSS JOIN LATERAL (
-        SELECT count(*) FILTER (WHERE s.status = 'BOOKED') AS sold,
-               count(*) FILTER (WHERE s.status = 'HELD' AND s.held_until >= now()) AS held,
-               count(*) FILTER (WHERE s.status = 'AVAILABLE'
-                                   OR (s.status = 'HELD' AND s.held_until < now())) AS free,
-               count(*) FILTER (WHERE s.status = 'BLOCKED') AS blocked
-        FROM seats s WHERE s.show_id = sh.id
-    ) AS counts
-"#;
-
-/// Every show and trip with how it sells, the newest start first: the admin dashboard.
-#[tracing::instrument(skip(pool))]
-pub(super) async fn sales_overview(pool: &PgPool) -> Result<Vec<ShowSales>, ServiceError> {
-    let sql = format!("{SALES_SELECT} ORDER BY sh.starts_at DESC, sh.id DESC LIMIT 500");
-    let rows: Vec<SalesRow> = sqlx::query_as(&sql).fetch_all(pool).await?;
-    Ok(rows.into_iter().map(ShowSales::from).collect())
-}
-
-/// How one show sells.
-#[tracing::instrument(skip(pool))]
-pub(super) async fn sales(pool: &PgPool, show_id: i64) -> Result<ShowSales, ServiceError> {
-    let sql = format!("{SALES_SELECT} WHERE sh.id = $1");
-    let row: Option<SalesRow> = sqlx::query_as(&sql).bind(show_id).fetch_optional(pool).await?;
-    row.map(ShowSales::from).ok_or(AppError::ShowNotFound.into())
-}
-
-/// Every booking of a show that got seats, newest first, with its customer.
-#[tracing::instrument(skip(pool))]
-pub(super) async fn bookings_of(pool: &PgPool, show_id: i64) -> Result<Vec<ShowBooking>, ServiceError> {
-    let rows: Vec<ShowBookingRow> = sqlx::query_as(
-        r#"
-        SELECT b.id, u.name, u.email, b.total_cents, b.created_at,
-               CASE WHEN b.status = 'PENDING' AND b.hold_expires_at < now() THEN 'EXPIRED' ELSE b.status END AS status,
-               ARRAY(SELECT s.label FROM seats s WHERE s.show_id = b.show_id AND s.seat_id = ANY(b.seat_ids)
-                     ORDER BY s.seat_id) AS seats
-        FROM bookings b JOIN users u ON u.id = b.user_id
-        WHERE b.show_id = $1 AND b.status <> 'FAILED'
-        ORDER BY b.created_at DESC, b.id DESC
-        LIMIT 1000
-        "#,
-    )
-    .bind(show_id)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| ShowBooking {
-            id: row.id,
-            customer_name: row.name,
-            customer_email: row.email,
-            status: row.status,
-            seats: row.seats,
-            total_cents: row.total_cents,
-            created_at: row.created_at,
-        })
-        .collect())
-}
-
-#[derive(sqlx::FromRow)]
-struct SalesRow {
-    #[sqlx(flatten)]
-    show: ShowColumns,
-    hold_seconds: Option<i32>,
-    sold: i64,
-    held: i64,
-    free: i64,
-    blocked: i64,
-    revenue_cents: i64,
-    editable: bool,
-}
-
-impl From<SalesRow> for ShowSales {
-    fn from(r: SalesRow) -> Self {
-        Self {
-            id: r.show.id,
-            kind: r.show.kind,
-            title: r.show.title,
-            venue: r.show.venue,
-            origin: r.show.origin,
-            destination: r.show.destination,
-            starts_at: r.show.starts_at,
-            status: r.show.status,
-            hold_seconds: r.hold_seconds,
-            sold: r.sold,
-            held: r.held,
-            free: r.free,
-            blocked: r.blocked,
-            revenue_cents: r.revenue_cents,
-            editable: r.editable,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct ShowBookingRow {
-    id: i64,
-    name: String,
-    email: String,
-    total_cents: i64,
-    created_at: DateTime<Utc>,
-    status: BookingStatus,
-    seats: Vec<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -280,7 +170,7 @@ pub(super) async fn cancel(pool: &PgPool, show_id: i64) -> Result<u64, ServiceEr
                 UPDATE bookings b SET status = before.to_status, updated_at = now()
                 FROM before
                 WHERE b.id = before.id
-                RETURNING b.id, before.status AS from_status, before.to_status, b.seat_ids
+                RETURNING b.id, before.status AS from_status, before.to_status, b.seat_ids, b.total_cents
             ),
             event AS (
                 INSERT INTO booking_events (show_id, booking_id, from_status, to_status, seat_ids, detail)
@@ -288,6 +178,13 @@ pub(super) async fn cancel(pool: &PgPool, show_id: i64) -> Result<u64, ServiceEr
                        CASE WHEN to_status = 'EXPIRED' THEN 'hold ran out before the show was cancelled'
                             ELSE 'the show was cancelled' END
                 FROM updated
+            ),
+            -- The venue called it off: every confirmed booking gets all its money back,
+            -- whatever its policy says.
+            refund AS (
+                INSERT INTO refunds (show_id, booking_id, seat_ids, paid_cents, refund_percent, amount_cents)
+                SELECT $1, u.id, u.seat_ids, u.total_cents, 100, u.total_cents
+                FROM updated u WHERE u.from_status = 'CONFIRMED' AND cardinality(u.seat_ids) > 0
             )
             SELECT count(*) FILTER (WHERE to_status = 'CANCELLED') FROM updated
             "#,
@@ -301,15 +198,17 @@ pub(super) async fn cancel(pool: &PgPool, show_id: i64) -> Result<u64, ServiceEr
     .await
 }
 
-/// Takes free seats off sale (`blocked` = true) or puts blocked seats back on sale. All or
-/// nothing: a seat that is held or sold (or already in the wanted state) is named in the error.
+/// Takes free seats off sale (`blocked` = true) or puts blocked seats back on sale, offering
+/// them to the show's waiting list first; returns the seats held for offers. All or nothing: a
+/// seat that is held or sold (or already in the wanted state) is named in the error.
 #[tracing::instrument(skip(pool))]
 pub(super) async fn set_blocked(
     pool: &PgPool,
     show_id: i64,
     seat_ids: &[i32],
     blocked: bool,
-) -> Result<(), ServiceError> {
+    offer_seconds: u32,
+) -> Result<Vec<i32>, ServiceError> {
     let mut seat_ids = seat_ids.to_vec();
     seat_ids.sort_unstable();
     seat_ids.dedup();
@@ -319,6 +218,7 @@ pub(super) async fn set_blocked(
     let seat_ids = &seat_ids;
     let (from, to) = if blocked { ("AVAILABLE", "BLOCKED") } else { ("BLOCKED", "AVAILABLE") };
     retrying(|| async {
+        let mut tx = pool.begin().await?;
         let row: BlockRow = sqlx::query_as(
             r#"
             WITH show AS (SELECT status FROM shows WHERE id = $1),
@@ -347,15 +247,21 @@ pub(super) async fn set_blocked(
         .bind(seat_ids)
         .bind(from)
         .bind(to)
-        .fetch_one(pool)
+        .fetch_one(&mut *tx)
         .await?;
+        let mut offered = Vec::new();
+        if row.changed == seat_ids.len() as i64 && !blocked {
+            // Seats back on sale go to the waiting list first, in the same transaction.
+            offered = waitlist::offer_freed_seats(&mut tx, show_id, offer_seconds).await?;
+        }
+        tx.commit().await?;
         match row.show_status {
             None => return Err(AppError::ShowNotFound.into()),
             Some(ShowStatus::Cancelled) => return Err(AppError::ShowCancelled.into()),
             Some(ShowStatus::OnSale) => {}
         }
         if row.changed == seat_ids.len() as i64 {
-            return Ok(());
+            return Ok(offered);
         }
         if row.found != seat_ids.len() as i64 {
             return Err(AppError::invalid("seats", "Some of the chosen seats do not exist in this show.").into());
@@ -367,3 +273,22 @@ pub(super) async fn set_blocked(
     .await
 }
 
+
+/// Gives a show a new cancellation policy. Bookings made before keep the policy they were made
+/// under.
+#[tracing::instrument(skip(pool))]
+pub(super) async fn set_cancellation_policy(
+    pool: &PgPool,
+    show_id: i64,
+    policy: &CancellationPolicy,
+) -> Result<(), ServiceError> {
+    let updated = sqlx::query("UPDATE shows SET cancellation_policy = $2 WHERE id = $1")
+        .bind(show_id)
+        .bind(Json(policy))
+        .execute(pool)
+        .await?;
+    if updated.rows_affected() == 0 {
+        return Err(AppError::ShowNotFound.into());
+    }
+    Ok(())
+}

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::domain::{Seat, SeatCategory, SeatMap, SeatStatus, ShowKind, ShowSearch, ShowStatus, ShowSummary};
+use crate::domain::{CancellationPolicy, Seat, SeatCategory, SeatMap, SeatStatus, ShowKind, ShowSearch, ShowStatus, ShowSummary};
 use crate::error::AppError;
 use crate::service::ServiceError;
 
@@ -110,6 +110,7 @@ struct SeatMapShowRow {
     title: String,
     starts_at: DateTime<Utc>,
     status: ShowStatus,
+    cancellation_policy: sqlx::types::Json<CancellationPolicy>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -136,7 +137,7 @@ struct SeatRow {
 /// reads as AVAILABLE even before the expiry worker has released it.
 #[tracing::instrument(skip(pool))]
 pub async fn seat_map(pool: &PgPool, show_id: i64) -> Result<SeatMap, ServiceError> {
-    let show: SeatMapShowRow = sqlx::query_as("SELECT kind, title, starts_at, status FROM shows WHERE id = $1")
+    let show: SeatMapShowRow = sqlx::query_as("SELECT kind, title, starts_at, status, cancellation_policy FROM shows WHERE id = $1")
         .bind(show_id)
         .fetch_optional(pool)
         .await?
@@ -161,6 +162,7 @@ pub async fn seat_map(pool: &PgPool, show_id: i64) -> Result<SeatMap, ServiceErr
         title: show.title,
         starts_at: show.starts_at,
         status: show.status,
+        cancellation_policy: show.cancellation_policy.0,
         categories: categories
             .into_iter()
             .map(|c| SeatCategory { code: c.code, name: c.name, price_cents: c.price_cents, rank: c.rank })

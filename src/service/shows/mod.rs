@@ -3,6 +3,7 @@
 //! maps and lists on every instance see it.
 
 mod admin;
+mod sales;
 pub mod catalog;
 
 use std::sync::Arc;
@@ -14,18 +15,20 @@ pub use self::catalog::{seat_map, summaries, summary};
 use super::ServiceError;
 use super::live::LiveFeed;
 use super::live::show_cache::CachedShow;
-use crate::domain::{AdminShowDetail, NewShow, ShowEdit, ShowSales, ShowSearch, ShowSummary};
+use crate::domain::{AdminShowDetail, CancellationPolicy, NewShow, ShowEdit, ShowSales, ShowSearch, ShowSummary};
 
 /// This instance's show service: a cheap handle.
 #[derive(Clone)]
 pub struct Shows {
     pool: PgPool,
     feed: LiveFeed,
+    /// How long seats put back on sale and offered to a waiting customer stay held for them.
+    waitlist_offer_seconds: u32,
 }
 
 impl Shows {
-    pub fn new(pool: PgPool, feed: LiveFeed) -> Self {
-        Self { pool, feed }
+    pub fn new(pool: PgPool, feed: LiveFeed, waitlist_offer_seconds: u32) -> Self {
+        Self { pool, feed, waitlist_offer_seconds }
     }
 
     /// Shows and trips matching the search, soonest first (at most 200).
@@ -62,23 +65,33 @@ impl Shows {
     }
 
     /// Takes free seats off sale, or puts blocked seats back on sale.
+    /// Seats put back on sale go to the show's waiting list first.
     pub async fn set_blocked(&self, show_id: i64, seat_ids: &[i32], blocked: bool) -> Result<(), ServiceError> {
-        admin::set_blocked(&self.pool, show_id, seat_ids, blocked).await?;
-        self.feed.seats_changed(show_id, seat_ids);
+        let offered = admin::set_blocked(&self.pool, show_id, seat_ids, blocked, self.waitlist_offer_seconds).await?;
+        let mut changed = seat_ids.to_vec();
+        changed.extend(offered);
+        self.feed.seats_changed(show_id, &changed);
+        Ok(())
+    }
+
+    /// Gives a show a new cancellation policy; bookings made before keep theirs.
+    pub async fn set_cancellation_policy(&self, show_id: i64, policy: &CancellationPolicy) -> Result<(), ServiceError> {
+        admin::set_cancellation_policy(&self.pool, show_id, policy).await?;
+        self.feed.changed(show_id);
         Ok(())
     }
 
     /// Every show with how it sells: the admin dashboard.
     pub async fn sales_overview(&self) -> Result<Vec<ShowSales>, ServiceError> {
-        admin::sales_overview(&self.pool).await
+        sales::sales_overview(&self.pool).await
     }
 
     /// One show for its admin page: sales, seats by status, bookings.
     pub async fn admin_detail(&self, show_id: i64) -> Result<AdminShowDetail, ServiceError> {
         Ok(AdminShowDetail {
-            sales: admin::sales(&self.pool, show_id).await?,
+            sales: sales::sales(&self.pool, show_id).await?,
             seat_map: catalog::seat_map(&self.pool, show_id).await?,
-            bookings: admin::bookings_of(&self.pool, show_id).await?,
+            bookings: sales::bookings_of(&self.pool, show_id).await?,
         })
     }
 }

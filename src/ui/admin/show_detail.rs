@@ -8,10 +8,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::{SalesBar, money};
-use crate::api::admin::{CancelShow, EditShow, SetSeatsBlocked, admin_show};
+use crate::api::admin::{CancelShow, EditShow, SetCancellationPolicy, SetSeatsBlocked, admin_show};
 use crate::domain::show::format_time;
 use crate::domain::{SeatStatus, AdminShowDetail, ShowStatus};
 use crate::error::AppError;
+use crate::ui::cancellation::{PolicyEditor, PolicyTerms};
 use crate::ui::error::ErrorNotice;
 use crate::ui::seat_map::{SeatGrid, SeatLegend, statuses_of};
 
@@ -22,8 +23,9 @@ pub fn AdminShowPage() -> impl IntoView {
     let edit = ServerAction::<EditShow>::new();
     let cancel = ServerAction::<CancelShow>::new();
     let block = ServerAction::<SetSeatsBlocked>::new();
+    let policy = ServerAction::<SetCancellationPolicy>::new();
     let detail = Resource::new(
-        move || (show_id.get(), edit.version().get(), cancel.version().get(), block.version().get()),
+        move || (show_id.get(), edit.version().get(), cancel.version().get(), block.version().get(), policy.version().get()),
         |(id, ..)| async move {
             match id {
                 Some(id) => admin_show(id).await,
@@ -39,7 +41,7 @@ pub fn AdminShowPage() -> impl IntoView {
             <ErrorBoundary fallback=|errors| view! { <ErrorNotice errors/> }>
                 {move || Suspend::new(async move {
                     let detail = detail.await?;
-                    Ok::<_, AppError>(view! { <ShowAdmin detail edit cancel block/> })
+                    Ok::<_, AppError>(view! { <ShowAdmin detail edit cancel block policy/> })
                 })}
             </ErrorBoundary>
         </Transition>
@@ -52,6 +54,7 @@ fn ShowAdmin(
     edit: ServerAction<EditShow>,
     cancel: ServerAction<CancelShow>,
     block: ServerAction<SetSeatsBlocked>,
+    policy: ServerAction<SetCancellationPolicy>,
 ) -> impl IntoView {
     let AdminShowDetail { sales, seat_map, bookings } = detail;
     let show_id = sales.id;
@@ -81,6 +84,7 @@ fn ShowAdmin(
             edit.value().get().and_then(Result::err),
             cancel.value().get().and_then(Result::err),
             block.value().get().and_then(Result::err),
+            policy.value().get().and_then(Result::err),
         ]
         .into_iter()
         .flatten()
@@ -111,6 +115,7 @@ fn ShowAdmin(
                 <div class="text-right">
                     <p class="text-sm text-slate-500">"Revenue"</p>
                     <p class="text-2xl font-bold" data-testid="revenue">{money(sales.revenue_cents)}</p>
+                    <p class="text-sm text-slate-500">"Refunded " <span data-testid="refunded">{money(sales.refunded_cents)}</span></p>
                 </div>
             </div>
             <SalesBar sold=sales.sold held=sales.held free=sales.free blocked=sales.blocked/>
@@ -159,7 +164,8 @@ fn ShowAdmin(
                                         <th scope="col" class="py-2 pr-3">"Seats"</th>
                                         <th scope="col" class="py-2 pr-3">"Status"</th>
                                         <th scope="col" class="py-2 pr-3">"Booked"</th>
-                                        <th scope="col" class="py-2 text-right">"Total"</th>
+                                        <th scope="col" class="py-2 pr-3 text-right">"Total"</th>
+                                        <th scope="col" class="py-2 text-right">"Refunded"</th>
                                     </tr>
                                 </thead>
                                 <tbody class="divide-y divide-slate-100">
@@ -170,7 +176,8 @@ fn ShowAdmin(
                                             <td class="py-2 pr-3">{b.seats.join(", ")}</td>
                                             <td class="py-2 pr-3">{b.status.label()}</td>
                                             <td class="whitespace-nowrap py-2 pr-3">{format_time(b.created_at)}</td>
-                                            <td class="py-2 text-right">{money(b.total_cents)}</td>
+                                            <td class="py-2 pr-3 text-right">{money(b.total_cents)}</td>
+                                            <td class="py-2 text-right" data-testid="booking-refunded">{money(b.refunded_cents)}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -178,6 +185,13 @@ fn ShowAdmin(
                         </div>
                     }.into_any()
                 }}
+            </div>
+
+            <div class="rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
+                <h2 class="text-lg font-semibold">"Cancellation policy"</h2>
+                <p class="text-sm text-slate-600">"Customers read it on the show page and at checkout. Bookings keep the policy they were made under."</p>
+                <div class="mt-2"><PolicyTerms policy=sales.cancellation_policy.clone() heading="Now"/></div>
+                {on_sale.then(|| view! { <PolicyEditor show_id policy=sales.cancellation_policy.clone() action=policy/> })}
             </div>
 
             {(on_sale && sales.editable).then(|| view! {
