@@ -278,10 +278,10 @@ pub struct CancelSeatsBody {
 #[utoipa::path(post, path = "/bookings/{id}/cancel-seats", tag = "bookings", request_body = CancelSeatsBody,
     params(("id" = i64, Path, description = "Booking id")), security(("session" = [])),
     responses((status = 200, description = "Those seats cancelled; the booking with the rest", body = ApiBooking),
-        (status = 400, description = "No seats, or a seat that is not one of this booking's, or a hold", body = ErrorBody),
         (status = 404, description = "No such booking of yours", body = ErrorBody),
         (status = 409, description = "Not confirmed, the show started, or its policy allows whole bookings only", body = ErrorBody),
-        Guest, RateLimited))]
+        // 400 also for no seats, a seat that is not one of this booking's, or a hold.
+        BadRequest, Guest, RateLimited))]
 async fn cancel_seats(
     SignedIn(user): SignedIn,
     State(bookings): State<Bookings>,
