@@ -6,10 +6,11 @@ use sqlx::PgPool;
 use super::offering;
 use crate::domain::show::selling;
 use crate::domain::waitlist::{WaitlistEntry, WaitlistJoin, WaitlistOffer, WaitlistStatus, WaitlistView, may_join, nearly_sold_out};
-use crate::domain::{SeatCategory, ShowStatus};
+use crate::domain::{SeatStatus, ShowStatus};
 use crate::error::AppError;
 use crate::service::ServiceError;
 use crate::service::error::retrying;
+use crate::service::live::show_cache::CachedShow;
 
 /// What joining needs to know about the show, read under its offering lock.
 #[derive(sqlx::FromRow)]
@@ -300,55 +301,31 @@ pub(super) async fn latest(pool: &PgPool, show_id: i64, user_id: i64) -> Result<
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct PanelRow {
-    status: ShowStatus,
-    starts_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-    available: i64,
-    total: i64,
-}
-
-/// The panel: the show's counts and the customer's entry.
+/// The panel: the show's counts from this instance's show cache (kept correct by the live
+/// feed), so a page view costs the database nothing more than the customer's own entry.
 pub(super) async fn view(
     pool: &PgPool,
-    show_id: i64,
+    cached: &CachedShow,
     user_id: Option<i64>,
     max_party: u16,
 ) -> Result<WaitlistView, ServiceError> {
-    let show: PanelRow = sqlx::query_as(
-        "SELECT sh.status, sh.starts_at, now() AS now,
-                count(*) FILTER (WHERE s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until < now())) AS available,
-                count(*) FILTER (WHERE s.status <> 'BLOCKED') AS total
-         FROM shows sh LEFT JOIN seats s ON s.show_id = sh.id
-         WHERE sh.id = $1
-         GROUP BY sh.id",
-    )
-    .bind(show_id)
-    .fetch_optional(pool)
-    .await?
-    .ok_or(AppError::ShowNotFound)?;
+    let show_id = cached.show.id;
     let entry = match user_id {
         Some(user_id) => latest_row(pool, show_id, user_id).await?.map(WaitlistEntry::from),
         None => None,
     };
-    let categories: Vec<SeatCategory> = sqlx::query_as::<_, (String, String, i64, i16)>(
-        "SELECT code, name, price_cents, rank FROM seat_categories WHERE show_id = $1 ORDER BY rank",
-    )
-    .bind(show_id)
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|(code, name, price_cents, rank)| SeatCategory { code, name, price_cents, rank })
-    .collect();
-    let sells = selling(show.status, show.starts_at, show.now).is_ok();
+    let seats = &cached.seat_map.seats;
+    let available = seats.iter().filter(|s| s.status == SeatStatus::Available).count() as i64;
+    let total = seats.iter().filter(|s| s.status != SeatStatus::Blocked).count() as i64;
+    let now = Utc::now();
+    let sells = selling(cached.show.status, cached.show.starts_at, now).is_ok();
     Ok(WaitlistView {
-        available_seats: show.available,
-        total_seats: show.total,
+        available_seats: available,
+        total_seats: total,
         max_party,
-        categories,
-        open: sells && (nearly_sold_out(show.available, show.total) || show.available < i64::from(max_party)),
+        categories: cached.seat_map.categories.clone(),
+        open: sells && (nearly_sold_out(available, total) || available < i64::from(max_party)),
         entry,
-        now: show.now,
+        now,
     })
 }

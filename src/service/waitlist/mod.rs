@@ -90,7 +90,8 @@ impl Waitlist {
 
     /// What the show page's panel shows: whether the list is open, the customer's entry.
     pub async fn view(&self, customer: Option<&User>, show_id: i64) -> Result<WaitlistView, ServiceError> {
-        entries::view(&self.pool, show_id, customer.map(|c| c.id), self.max_party()).await
+        let cached = self.feed.show(show_id).await?;
+        entries::view(&self.pool, &cached, customer.map(|c| c.id), self.max_party()).await
     }
 
     /// Takes the customer off the list, declining an outstanding offer first (its seats go to
