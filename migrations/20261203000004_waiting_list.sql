@@ -7,7 +7,8 @@
 --                                           -> DECLINED (they declined or cancelled it)
 --                                           -> LAPSED (the offer ran out)
 -- WAITING or OFFERED -> LEFT (they left the list; an outstanding offer is declined first)
-CREATE TYPE waitlist_status AS ENUM ('WAITING', 'OFFERED', 'BOOKED', 'DECLINED', 'LAPSED', 'LEFT');
+-- WAITING or OFFERED -> CLOSED (an admin cancelled the show)
+CREATE TYPE waitlist_status AS ENUM ('WAITING', 'OFFERED', 'BOOKED', 'DECLINED', 'LAPSED', 'LEFT', 'CLOSED');
 
 CREATE TABLE waitlist_entries (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -86,13 +86,13 @@ impl CancellationPolicy {
         if !self.cancellable {
             return vec!["Bookings for this show cannot be cancelled or refunded.".to_owned()];
         }
-        let mut terms: Vec<String> = self
-            .tiers
+        // Tiers of no refund say nothing a customer needs beyond where refunds end.
+        let refunding: Vec<&RefundTier> = self.tiers.iter().filter(|tier| tier.refund_percent > 0).collect();
+        let mut terms: Vec<String> = refunding
             .iter()
             .map(|tier| {
                 let share = match tier.refund_percent {
                     100 => "a full refund".to_owned(),
-                    0 => "no refund".to_owned(),
                     percent => format!("a {percent}% refund"),
                 };
                 match tier.hours_before {
@@ -101,13 +101,13 @@ impl CancellationPolicy {
                 }
             })
             .collect();
-        match self.tiers.last() {
-            Some(last) if last.hours_before > 0 && last.refund_percent > 0 => terms.push(format!(
+        match refunding.last() {
+            Some(last) if last.hours_before > 0 => terms.push(format!(
                 "Less than {} before the start you can still cancel, with no refund.",
                 notice(last.hours_before)
             )),
             None => terms.push("You can cancel any time before the start, with no refund.".to_owned()),
-            _ => {}
+            Some(_) => {}
         }
         terms.push(if self.partial {
             "You may cancel some seats of a booking and keep the others.".to_owned()
@@ -216,5 +216,18 @@ mod tests {
         );
         let closed = CancellationPolicy::new(false, false, vec![]).unwrap();
         assert_eq!(closed.terms(), ["Bookings for this show cannot be cancelled or refunded."]);
+        // A step of no refund reads as where refunds end, not as a step of its own.
+        let tier = |hours_before, refund_percent| RefundTier { hours_before, refund_percent };
+        let ending = CancellationPolicy::new(true, false, vec![tier(24, 50), tier(2, 0)]).unwrap();
+        assert_eq!(
+            ending.terms(),
+            [
+                "Cancel at least 24 hours before the start for a 50% refund.",
+                "Less than 24 hours before the start you can still cancel, with no refund.",
+                "Only whole bookings can be cancelled.",
+            ]
+        );
+        let nothing_back = CancellationPolicy::new(true, true, vec![tier(2, 0)]).unwrap();
+        assert_eq!(nothing_back.terms()[0], "You can cancel any time before the start, with no refund.");
     }
 }

@@ -8,7 +8,7 @@ use super::layout::SeatCategory;
 use crate::error::AppError;
 
 /// Where an entry stands. WAITING -> OFFERED -> BOOKED, DECLINED or LAPSED; WAITING or OFFERED
-/// -> LEFT.
+/// -> LEFT, or CLOSED when the show is cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[cfg_attr(feature = "ssr", derive(sqlx::Type))]
@@ -27,6 +27,8 @@ pub enum WaitlistStatus {
     Lapsed,
     /// They left the list.
     Left,
+    /// The show was cancelled.
+    Closed,
 }
 
 impl WaitlistStatus {

@@ -20,7 +20,7 @@ pub fn PolicyTerms(policy: CancellationPolicy, #[prop(optional)] heading: Option
     }
 }
 
-/// Refund steps an admin can fill in; empty rows are left out.
+/// Refund steps an admin can fill in (more when the policy has more); empty rows are left out.
 const EDITABLE_TIERS: usize = 4;
 
 /// A step as typed: hours before the start and refund percent, either possibly blank.
@@ -48,7 +48,7 @@ fn parse_tiers(rows: &[(String, String)]) -> Result<Vec<RefundTier>, String> {
 pub fn PolicyEditor(show_id: i64, policy: CancellationPolicy, action: ServerAction<SetCancellationPolicy>) -> impl IntoView {
     let cancellable = RwSignal::new(policy.cancellable);
     let partial = RwSignal::new(policy.partial);
-    let rows: Vec<RwSignal<(String, String)>> = (0..EDITABLE_TIERS)
+    let rows: Vec<RwSignal<(String, String)>> = (0..EDITABLE_TIERS.max(policy.tiers.len()))
         .map(|i| {
             let tier = policy.tiers.get(i);
             RwSignal::new((

@@ -83,6 +83,7 @@ fn ended_note(entry: Option<&WaitlistEntry>) -> Option<&'static str> {
         WaitlistStatus::Declined => Some("You declined the seats held for you."),
         WaitlistStatus::Booked => Some("You booked the seats the waiting list held for you."),
         WaitlistStatus::Left => Some("You left the waiting list."),
+        WaitlistStatus::Closed => Some("The show was cancelled, so its waiting list is closed."),
         WaitlistStatus::Waiting | WaitlistStatus::Offered => None,
     }
 }

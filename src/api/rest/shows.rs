@@ -302,13 +302,17 @@ async fn create_show(
 pub struct CancellationPolicyBody {
     /// False: confirmed bookings cannot be cancelled at all.
     cancellable: bool,
-    /// Whether some seats of a booking may be cancelled and the others kept.
-    #[serde(default)]
+    /// Whether some seats of a booking may be cancelled and the others kept (default: yes).
+    #[serde(default = "allowed")]
     partial: bool,
     /// Refund steps, e.g. 100% at least 48 hours before the start, 50% at least 2 hours
     /// before; with less notice than every step asks, no refund.
     #[serde(default)]
     tiers: Vec<RefundTier>,
+}
+
+fn allowed() -> bool {
+    true
 }
 
 /// Gives a show a new cancellation policy (admins only). Bookings made before keep the policy

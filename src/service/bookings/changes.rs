@@ -37,7 +37,8 @@ struct ConfirmRow {
     seat_ids: Vec<i32>,
     before: BookingStatus,
     after: Option<BookingStatus>,
-    /// An offer from a waiting list confirmed too late: left for the expiry worker.
+    /// Confirmed too late while customers wait (or an offer from the waiting list): left for
+    /// the expiry worker.
     lapsed_offer: bool,
     show_status: ShowStatus,
     starts_at: DateTime<Utc>,
@@ -53,7 +54,9 @@ pub(super) async fn confirm(pool: &PgPool, booking_id: i64, user_id: i64) -> Res
             r#"
             WITH b AS (
                 SELECT x.id, x.show_id, x.status, x.seat_ids, x.hold_expires_at, x.waitlist_entry_id, sh.status AS show_status,
-                       sh.starts_at, show_is_selling(sh.status, sh.starts_at) AS selling
+                       sh.starts_at, show_is_selling(sh.status, sh.starts_at) AS selling,
+                       EXISTS (SELECT 1 FROM waitlist_entries e WHERE e.show_id = x.show_id AND e.status = 'WAITING')
+                           AS waited_for
                 FROM bookings x JOIN shows sh ON sh.id = x.show_id
                 WHERE x.id = $1 AND x.user_id = $2
                 FOR UPDATE OF x
@@ -67,9 +70,10 @@ pub(super) async fn confirm(pool: &PgPool, booking_id: i64, user_id: i64) -> Res
             ),
             verdict AS (
                 SELECT b.status = 'PENDING' AS was_pending, ok,
-                       -- A lapsed offer from a waiting list is left to the expiry worker, which
-                       -- passes its seats to the next customer waiting in the same transaction.
-                       b.status = 'PENDING' AND (ok OR b.waitlist_entry_id IS NULL) AS settles
+                       -- A lapsed offer from a waiting list, or any lapsed hold while customers
+                       -- wait, is left to the expiry worker, which passes its seats to the next
+                       -- customer waiting in the same transaction.
+                       b.status = 'PENDING' AND (ok OR (b.waitlist_entry_id IS NULL AND NOT b.waited_for)) AS settles
                 FROM b, LATERAL (
                     SELECT b.status = 'PENDING' AND b.hold_expires_at > now() AND b.selling
                            AND (SELECT count(*) FROM locked l WHERE l.booking_id = b.id AND l.status = 'HELD')

@@ -33,12 +33,15 @@ wanted AS (
 ),
 show AS (
     SELECT sh.id AS show_id, sh.status, show_is_selling(sh.status, sh.starts_at) AS selling,
-           sh.hold_seconds, sh.cancellation_policy
+           sh.hold_seconds, sh.cancellation_policy,
+           -- Someone on the waiting list: a lapsed hold's seats are theirs first, handed over by
+           -- the expiry worker, not free to whoever claims before it runs.
+           EXISTS (SELECT 1 FROM waitlist_entries e WHERE e.show_id = sh.id AND e.status = 'WAITING') AS waited_for
     FROM shows sh WHERE sh.id IN (SELECT show_id FROM orders)
 ),
 glance AS (
     SELECT w.n, s.seat_id, s.label, s.category,
-           (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until < now())) AS free
+           (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until < now() AND NOT sh.waited_for)) AS free
     FROM wanted w
     JOIN show sh ON sh.show_id = w.show_id AND sh.selling
     JOIN seats s ON s.show_id = w.show_id AND s.seat_id = w.seat_id
@@ -74,9 +77,10 @@ contested AS (
 ),
 locked AS (
     SELECT w.n, s.show_id, s.seat_id,
-           (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until < now())) AS free
+           (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until < now() AND NOT sh.waited_for)) AS free
     FROM seats s
     JOIN wanted w ON s.show_id = w.show_id AND s.seat_id = w.seat_id
+    JOIN show sh ON sh.show_id = s.show_id
     WHERE w.n IN (SELECT n FROM candidate EXCEPT SELECT n FROM contested)
     ORDER BY s.show_id, s.seat_id
     FOR UPDATE OF s SKIP LOCKED

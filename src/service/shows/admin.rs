@@ -151,6 +151,16 @@ pub(super) async fn cancel(pool: &PgPool, show_id: i64) -> Result<u64, ServiceEr
             .bind(show_id)
             .execute(&mut *tx)
             .await?;
+        // Its waiting list closes (entries after bookings and seats: the order every path
+        // locks in), before the offers' bookings are cancelled below, which would otherwise
+        // read as declined by their customers.
+        sqlx::query(
+            "UPDATE waitlist_entries SET status = 'CLOSED', updated_at = now()
+             WHERE show_id = $1 AND status IN ('WAITING', 'OFFERED')",
+        )
+        .bind(show_id)
+        .execute(&mut *tx)
+        .await?;
         // A new statement sees the claims that committed while we waited for their seats, and
         // its start (every lock held) is the moment that decides which holds had run out: the
         // same rule as `cancellation` (a hold ends at its expiry time).

@@ -150,7 +150,11 @@ pub async fn seat_map(pool: &PgPool, show_id: i64) -> Result<SeatMap, ServiceErr
     .await?;
     let seats: Vec<SeatRow> = sqlx::query_as(
         "SELECT seat_id, row_label, number, label, grid_row, grid_col, category,
-                CASE WHEN status = 'HELD' AND held_until < now() THEN 'AVAILABLE' ELSE status END AS status
+                CASE WHEN status = 'HELD' AND held_until < now()
+                          -- With customers waiting, the expiry worker hands a lapsed hold's
+                          -- seats to them (claims leave them alone meanwhile).
+                          AND NOT EXISTS (SELECT 1 FROM waitlist_entries e WHERE e.show_id = $1 AND e.status = 'WAITING')
+                     THEN 'AVAILABLE' ELSE status END AS status
          FROM seats WHERE show_id = $1 ORDER BY seat_id",
     )
     .bind(show_id)

@@ -144,6 +144,18 @@ pub(super) async fn decline(pool: &PgPool, show_id: i64, user_id: i64, offer_sec
 /// Takes the customer off the list; an outstanding offer is declined first. Returns the seats
 /// that changed.
 pub(super) async fn leave(pool: &PgPool, show_id: i64, user_id: i64, offer_seconds: u32) -> Result<Vec<i32>, ServiceError> {
+    // Twice at most: an offer made between reading the entry and leaving is declined on the
+    // second pass.
+    for _ in 0..2 {
+        if let Some(touched) = leave_once(pool, show_id, user_id, offer_seconds).await? {
+            return Ok(touched);
+        }
+    }
+    Err(AppError::NotWaiting.into())
+}
+
+/// One attempt at leaving: the seats that changed, or None when an offer was made meanwhile.
+async fn leave_once(pool: &PgPool, show_id: i64, user_id: i64, offer_seconds: u32) -> Result<Option<Vec<i32>>, ServiceError> {
     retrying(|| async {
         let mut tx = pool.begin().await?;
         let entry = live_entry(&mut tx, show_id, user_id).await?.ok_or(AppError::NotWaiting)?;
@@ -163,10 +175,15 @@ pub(super) async fn leave(pool: &PgPool, show_id: i64, user_id: i64, offer_secon
         .await?;
         if left.rows_affected() == 0 {
             tx.rollback().await?;
-            return Err(AppError::NotWaiting.into());
+            // OFFERED now: an offer was made after the entry was read. Otherwise it was booked
+            // or left meanwhile.
+            let offered = latest_row(pool, show_id, user_id)
+                .await?
+                .is_some_and(|row| WaitlistEntry::from(row).status == WaitlistStatus::Offered);
+            return if offered { Ok(None) } else { Err(AppError::NotWaiting.into()) };
         }
         tx.commit().await?;
-        Ok(touched)
+        Ok(Some(touched))
     })
     .await
 }
