@@ -49,6 +49,10 @@ pub enum AppError {
     /// Cancelling a confirmed booking of a show whose policy forbids it.
     #[error("The cancellation policy of this show does not allow cancelling bookings.")]
     NotCancellable,
+    /// Cancelling when the refund has fallen below what the customer was shown (a step of
+    /// the policy passed while the page was open).
+    #[error("Cancelling now gives back {percent}%, not the {promised}% you were shown: a refund step has passed. Nothing was cancelled; please look again and decide.")]
+    RefundChanged { percent: u8, promised: u8 },
     /// Cancelling some seats of a booking of a show whose policy allows whole bookings only.
     #[error("The cancellation policy of this show allows cancelling whole bookings only.")]
     WholeBookingsOnly,
@@ -117,6 +121,7 @@ impl AppError {
             | AppError::NothingToConfirm
             | AppError::NothingToCancel
             | AppError::NotCancellable
+            | AppError::RefundChanged { .. }
             | AppError::WholeBookingsOnly
             | AppError::ShowHasBookings
             | AppError::EmailTaken => StatusCode::CONFLICT,
@@ -160,6 +165,7 @@ impl AppError {
                 "wrong_booking_state"
             }
             AppError::NotCancellable => "not_cancellable",
+            AppError::RefundChanged { .. } => "refund_changed",
             AppError::WholeBookingsOnly => "whole_bookings_only",
             AppError::ShowHasBookings => "show_has_bookings",
             AppError::EmailTaken => "email_taken",

@@ -51,6 +51,7 @@ test("an admin sets a cancellation policy; a customer reads it before paying, ca
   const booking = ada.locator(`[data-booking="${reference}"]`);
   await booking.getByText("Cancel some seats").click();
   await booking.getByTestId("cancel-some-seats").getByLabel("A1").check();
+  ada.once("dialog", (dialog) => dialog.accept());
   await booking.getByRole("button", { name: "Cancel 1 selected" }).click();
   await expect(booking.getByTestId("booking-seats")).toHaveText("A2");
   await expect(booking.getByTestId("booking-status")).toHaveText("Confirmed");

@@ -86,22 +86,29 @@ pub async fn confirm_booking(booking_id: i64) -> Result<Booking, AppError> {
 /// Cancels a confirmed booking (refunded as its policy says), or releases a hold, before the
 /// show starts.
 #[server(prefix = "/rpc", endpoint = "cancel_booking")]
-pub async fn cancel_booking(booking_id: i64) -> Result<Booking, AppError> {
+/// `promised_refund_percent`: the refund the customer was shown; a smaller one is refused.
+pub async fn cancel_booking(booking_id: i64, promised_refund_percent: Option<u8>) -> Result<Booking, AppError> {
     use crate::server::context::{app_state, require_user};
     use crate::service::bookings::Cancelling;
 
     let customer = require_user().await?;
-    Ok(app_state()?.bookings.cancel(&customer, booking_id, Cancelling::Whole).await?)
+    let bookings = app_state()?.bookings;
+    Ok(bookings.cancel_as_shown(&customer, booking_id, Cancelling::Whole, promised_refund_percent).await?)
 }
 
 /// Cancels some seats of a confirmed booking, when its policy allows; the rest stays booked.
 #[server(prefix = "/rpc", endpoint = "cancel_seats")]
-pub async fn cancel_seats(booking_id: i64, seat_ids: Vec<i32>) -> Result<Booking, AppError> {
+pub async fn cancel_seats(
+    booking_id: i64,
+    seat_ids: Vec<i32>,
+    promised_refund_percent: Option<u8>,
+) -> Result<Booking, AppError> {
     use crate::server::context::{app_state, require_user};
     use crate::service::bookings::Cancelling;
 
     let customer = require_user().await?;
-    Ok(app_state()?.bookings.cancel(&customer, booking_id, Cancelling::Seats(seat_ids)).await?)
+    let bookings = app_state()?.bookings;
+    Ok(bookings.cancel_as_shown(&customer, booking_id, Cancelling::Seats(seat_ids), promised_refund_percent).await?)
 }
 
 /// The customer's bookings, newest first, each with its show.

@@ -146,7 +146,7 @@ fn Checkout(view: BookingWithShow) -> impl IntoView {
                         type="button"
                         class="rounded-md border border-slate-300 px-4 py-2 font-medium hover:bg-slate-50 disabled:opacity-50"
                         disabled=move || confirm.pending().get() || release.pending().get()
-                        on:click=move |_| { release.dispatch(CancelBooking { booking_id }); }
+                        on:click=move |_| { release.dispatch(CancelBooking { booking_id, promised_refund_percent: None }); }
                     >
                         "Release seats"
                     </button>

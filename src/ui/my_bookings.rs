@@ -85,7 +85,8 @@ fn BookingList(
                     let ask = move |_| {
                         let sure = window().confirm_with_message(&question).unwrap_or(false);
                         if sure {
-                            cancel.dispatch(CancelBooking { booking_id: id });
+                            // What they were told is what they get, or nothing is cancelled.
+                            cancel.dispatch(CancelBooking { booking_id: id, promised_refund_percent: Some(refund_percent) });
                         }
                     };
                     let refunds = booking.refunds.clone();
@@ -181,7 +182,16 @@ fn CancelSomeSeats(
                 </div>
                 <button type="button" class="rounded-md border border-red-300 px-3 py-1 font-medium text-red-800 hover:bg-red-50 disabled:opacity-50"
                     disabled=move || { let n = chosen.with(Vec::len); n == 0 || n == total || action.pending().get() }
-                    on:click=move |_| { action.dispatch(CancelSeats { booking_id, seat_ids: chosen.get_untracked() }); }>
+                    on:click=move |_| {
+                        let seat_ids = chosen.get_untracked();
+                        let question = format!(
+                            "Cancel {} of your seats? You get back {refund_percent}% of their price; the other seats stay booked.",
+                            seat_ids.len()
+                        );
+                        if window().confirm_with_message(&question).unwrap_or(false) {
+                            action.dispatch(CancelSeats { booking_id, seat_ids, promised_refund_percent: Some(refund_percent) });
+                        }
+                    }>
                     {move || format!("Cancel {} selected", chosen.with(Vec::len))}
                 </button>
             </fieldset>

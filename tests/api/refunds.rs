@@ -240,3 +240,35 @@ async fn the_admin_cancelling_a_show_refunds_every_confirmed_booking_in_full() {
     assert_eq!(released["refunds"], json!([]), "a hold was never paid for");
     assert_invariants(&app.pool).await;
 }
+
+#[tokio::test]
+async fn a_refund_smaller_than_the_one_shown_is_refused_and_cancels_nothing() {
+    use boxoffice::error::AppError;
+    use boxoffice::service::ServiceError;
+    use boxoffice::service::bookings::Cancelling;
+
+    use crate::booking_world::{create_users, customer};
+
+    let app = TestApp::spawn().await;
+    // 47 hours ahead: the page may still say 100% (it was read an hour ago), the policy gives 50%.
+    let show = show_starting_in(&app, 4, Duration::hours(47)).await;
+    set_policy(&Api::admin(&app).await, show, tiered(true)).await;
+    let ann = create_users(&app.pool, 1).await[0];
+    let seats = boxoffice::domain::SeatRequest::Seats(vec![1, 2]);
+    let booking = app.bookings.book_now(&customer(ann), show, seats, None).await.unwrap();
+
+    for which in [Cancelling::Seats(vec![1]), Cancelling::Whole] {
+        let refused = app.bookings.cancel_as_shown(&customer(ann), booking.id, which, Some(100)).await;
+        assert!(
+            matches!(refused, Err(ServiceError::Refused(AppError::RefundChanged { percent: 50, promised: 100 }))),
+            "{refused:?}"
+        );
+    }
+    let unchanged = app.bookings.get(&customer(ann), booking.id).await.unwrap();
+    assert_eq!((unchanged.seat_ids(), unchanged.refunds.len()), (vec![1, 2], 0));
+
+    // What was shown is what is applied.
+    let cancelled = app.bookings.cancel_as_shown(&customer(ann), booking.id, Cancelling::Whole, Some(50)).await.unwrap();
+    assert_eq!((cancelled.refunds[0].refund_percent, cancelled.refunded_cents()), (50, 1000));
+    assert_invariants(&app.pool).await;
+}

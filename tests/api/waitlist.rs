@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use boxoffice::domain::SeatRequest;
 use boxoffice::domain::waitlist::{WaitlistEntry, WaitlistJoin, WaitlistStatus};
 use boxoffice::error::AppError;
-use boxoffice::service::Bookings;
+use boxoffice::service::{Bookings, ServiceError};
 use boxoffice::service::bookings::expiry::expire_and_offer;
 use boxoffice::service::bookings::{BookingRules, Cancelling};
 use boxoffice::service::waitlist::{Waitlist, offer_freed_seats};
@@ -433,5 +433,74 @@ async fn the_panel_shows_the_place_and_then_the_offer() {
     let (status, declined, _) = browser.call("decline_waitlist_offer", &[("show_id", &show.to_string())]).await;
     assert_eq!((status, declined["status"].as_str()), (200, Some("DECLINED")), "{declined}");
     assert!(started.elapsed() < Duration::from_secs(5));
+    assert_invariants(&app.pool).await;
+}
+
+/// Makes a hold lapse now, as the clock would (seats and booking together, as they are kept).
+async fn lapse_hold(pool: &PgPool, booking_id: i64) {
+    sqlx::raw_sql(&format!(
+        "UPDATE bookings SET hold_expires_at = now() - interval '1 second' WHERE id = {booking_id};
+         UPDATE seats SET held_until = now() - interval '1 second' WHERE booking_id = {booking_id};"
+    ))
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_lapsed_hold_goes_to_the_waiting_customer_not_to_the_fastest_claim() {
+    let app = TestApp::spawn().await;
+    let (bookings, waitlist) = services(&app, 600, 900);
+    let show = create_show(&app.pool, &hall(1, 2)).await;
+    let ann = create_users(&app.pool, 1).await[0];
+    let hold = bookings.hold(&customer(ann), show, SeatRequest::Seats(vec![1, 2]), None).await.unwrap();
+    let bob = waiters(&app, &waitlist, show, &[2]).await[0];
+    lapse_hold(&app.pool, hold.id).await;
+
+    // Before the expiry worker runs, the lapsed seats are not free to anyone else...
+    let carl = create_users(&app.pool, 1).await[0];
+    let grab = bookings.book_now(&customer(carl), show, SeatRequest::Seats(vec![1]), None).await;
+    assert!(matches!(grab, Err(ServiceError::Refused(AppError::SeatsTaken { .. }))), "{grab:?}");
+    // ...nor to Ann's late confirm, which leaves them held for the worker.
+    let late = bookings.confirm(&customer(ann), hold.id).await;
+    assert!(matches!(late, Err(ServiceError::Refused(AppError::HoldExpired))), "{late:?}");
+    assert!(seats(&app.pool, show).await.iter().all(|(_, status, booking, _)| status == "HELD" && *booking == Some(hold.id)));
+
+    // The worker expires the hold and offers both seats to Bob in one transaction.
+    expire_and_offer(&app.pool, 100, 900).await.unwrap();
+    let offered = entry(&waitlist, show, bob).await;
+    assert_eq!(offered.status, WaitlistStatus::Offered);
+    assert_eq!(offered.offer.expect("an offer").seat_ids, [1, 2]);
+    assert_invariants(&app.pool).await;
+}
+
+#[tokio::test]
+async fn with_nobody_waiting_a_lapsed_hold_is_free_at_once() {
+    let app = TestApp::spawn().await;
+    let (bookings, _) = services(&app, 600, 900);
+    let show = create_show(&app.pool, &hall(1, 2)).await;
+    let ann = create_users(&app.pool, 1).await[0];
+    let hold = bookings.hold(&customer(ann), show, SeatRequest::Seats(vec![1, 2]), None).await.unwrap();
+    lapse_hold(&app.pool, hold.id).await;
+    let carl = create_users(&app.pool, 1).await[0];
+    let booked = bookings.book_now(&customer(carl), show, SeatRequest::Seats(vec![1]), None).await.unwrap();
+    assert_eq!(booked.seat_ids(), [1]);
+    assert_invariants(&app.pool).await;
+}
+
+#[tokio::test]
+async fn cancelling_the_show_closes_its_waiting_list() {
+    let app = TestApp::spawn().await;
+    let (bookings, waitlist) = services(&app, 600, 900);
+    let show = create_show(&app.pool, &hall(1, 3)).await;
+    let (owner, booking) = book(&app, &bookings, show, &[1, 2, 3]).await;
+    let [ada, bob] = waiters(&app, &waitlist, show, &[1, 2]).await[..] else { unreachable!() };
+    // Ada gets seat 1 offered; Bob still waits.
+    bookings.cancel(&customer(owner), booking, Cancelling::Seats(vec![1])).await.unwrap();
+    assert_eq!(entry(&waitlist, show, ada).await.status, WaitlistStatus::Offered);
+
+    boxoffice::service::Shows::new(app.pool.clone(), app.feed.clone(), 900).cancel(show).await.unwrap();
+    assert_eq!(entry(&waitlist, show, ada).await.status, WaitlistStatus::Closed);
+    assert_eq!(entry(&waitlist, show, bob).await.status, WaitlistStatus::Closed);
     assert_invariants(&app.pool).await;
 }

@@ -188,7 +188,8 @@ impl CancelTarget {
 }
 
 /// Cancels a booking, or some seats of a confirmed one, when its policy and state allow it (by
-/// the database's clock): releases the seats, records the refund its policy gives for a
+/// the database's clock) and the refund is at least `promised_refund_percent` (what the
+/// customer was shown, when they were): releases the seats, records the refund its policy gives for a
 /// confirmed booking, and offers the seats to the show's waiting list, all in one transaction,
 /// so nobody can take a freed seat before the waiting list has had it.
 pub(super) async fn cancel(
@@ -196,6 +197,7 @@ pub(super) async fn cancel(
     booking_id: i64,
     user_id: i64,
     which: &Cancelling,
+    promised_refund_percent: Option<u8>,
     offer_seconds: u32,
 ) -> Result<ChangeOutcome, ServiceError> {
     retrying(|| async {
@@ -239,6 +241,13 @@ pub(super) async fn cancel(
         };
         let refund_percent =
             if target.status == BookingStatus::Confirmed { policy.refund_percent(target.starts_at, target.now) } else { 0 };
+        if let Some(promised) = promised_refund_percent.filter(|&promised| refund_percent < promised) {
+            tx.rollback().await?;
+            return Ok(ChangeOutcome {
+                touched: None,
+                result: Err(AppError::RefundChanged { percent: refund_percent, promised }),
+            });
+        }
         sqlx::query(
             r#"
             WITH locked AS (

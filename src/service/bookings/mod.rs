@@ -153,9 +153,23 @@ impl Bookings {
     /// seats go to the show's waiting list, or back on sale.
     #[tracing::instrument(skip(self, customer), fields(user_id = customer.id))]
     pub async fn cancel(&self, customer: &User, booking_id: i64, which: Cancelling) -> Result<Booking, ServiceError> {
+        self.cancel_as_shown(customer, booking_id, which, None).await
+    }
+
+    /// As [`Bookings::cancel`], refused with `RefundChanged` (changing nothing) when the
+    /// refund is now less than `promised_refund_percent`, the share the customer was shown.
+    #[tracing::instrument(skip(self, customer), fields(user_id = customer.id))]
+    pub async fn cancel_as_shown(
+        &self,
+        customer: &User,
+        booking_id: i64,
+        which: Cancelling,
+        promised_refund_percent: Option<u8>,
+    ) -> Result<Booking, ServiceError> {
         self.policy.admit(customer)?;
+        let offer_seconds = self.rules.waitlist_offer_seconds;
         let outcome =
-            changes::cancel(&self.pool, booking_id, customer.id, &which, self.rules.waitlist_offer_seconds).await?;
+            changes::cancel(&self.pool, booking_id, customer.id, &which, promised_refund_percent, offer_seconds).await?;
         self.tell_feed(&outcome.touched);
         outcome.result?;
         reads::get(&self.pool, booking_id, Some(customer.id)).await
