@@ -272,3 +272,55 @@ async fn a_refund_smaller_than_the_one_shown_is_refused_and_cancels_nothing() {
     assert_eq!((cancelled.refunds[0].refund_percent, cancelled.refunded_cents()), (50, 1000));
     assert_invariants(&app.pool).await;
 }
+
+#[tokio::test]
+async fn editing_the_refund_steps_after_purchase_changes_no_existing_booking() {
+    let app = TestApp::spawn().await;
+    // 47 hours ahead: 50% under the tiered policy.
+    let show = show_starting_in(&app, 4, Duration::hours(47)).await;
+    let admin = Api::admin(&app).await;
+    set_policy(&admin, show, tiered(true)).await;
+    let ann = Api::customer(&app, "ann@example.com").await;
+    let before = book(&ann, show, &[1, 2]).await;
+
+    // The admin turns generous: full refund until the start. Ann's booking keeps 50%, a new
+    // booking gets the new steps.
+    set_policy(&admin, show, json!({"cancellable": true, "partial": true,
+                                    "tiers": [{"hours_before": 0, "refund_percent": 100}]})).await;
+    let after = book(&ann, show, &[3]).await;
+    let (_, kept) = ann.post(&format!("/bookings/{}/cancel", before["id"]), json!({})).await;
+    assert_eq!((kept["refunds"][0]["refund_percent"].as_i64(), kept["refunded_cents"].as_i64()), (Some(50), Some(1000)));
+    let (_, generous) = ann.post(&format!("/bookings/{}/cancel", after["id"]), json!({})).await;
+    assert_eq!((generous["refunds"][0]["refund_percent"].as_i64(), generous["refunded_cents"].as_i64()), (Some(100), Some(1000)));
+    assert_invariants(&app.pool).await;
+}
+
+#[tokio::test]
+async fn cancelling_a_show_after_a_partial_cancel_refunds_the_seats_left_in_full() {
+    let app = TestApp::spawn().await;
+    let show = show_starting_in(&app, 4, Duration::hours(47)).await;
+    let admin = Api::admin(&app).await;
+    set_policy(&admin, show, tiered(true)).await;
+    let ann = Api::customer(&app, "ann@example.com").await;
+    let booking = book(&ann, show, &[1, 2, 3]).await;
+    let path = format!("/bookings/{}/cancel-seats", booking["id"]);
+    let (status, _) = ann.post(&path, json!({"seat_ids": [1]})).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let browser = Browser::new(&app);
+    browser.sign_in_as_admin(&app).await;
+    let (status, _, _) = browser.call("admin/cancel_show", &[("show_id", &show.to_string())]).await;
+    assert_eq!(status, 200);
+    let (_, cancelled) = ann.get(&format!("/bookings/{}", booking["id"])).await;
+    assert_eq!(cancelled["status"], "CANCELLED");
+    // Seat A1 by the policy (50% of 10.00), seats A2 and A3 in full (20.00) when the show was called off.
+    let refunds: Vec<(Value, Value)> = cancelled["refunds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["seats"].clone(), r["amount_cents"].clone()))
+        .collect();
+    assert_eq!(refunds, [(json!(["A1"]), json!(500)), (json!(["A2", "A3"]), json!(2000))]);
+    assert_eq!(cancelled["refunded_cents"], 2500);
+    assert_invariants(&app.pool).await;
+}

@@ -47,7 +47,7 @@ pub fn next_row_label(last: Option<&str>) -> String {
 
 /// A price band, e.g. Premium at 350.00. `rank` 1 is the best.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::FromRow))]
 pub struct SeatCategory {
     pub code: String,
     pub name: String,

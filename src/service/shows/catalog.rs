@@ -114,14 +114,6 @@ struct SeatMapShowRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct CategoryRow {
-    code: String,
-    name: String,
-    price_cents: i64,
-    rank: i16,
-}
-
-#[derive(sqlx::FromRow)]
 struct SeatRow {
     seat_id: i32,
     row_label: String,
@@ -133,6 +125,14 @@ struct SeatRow {
     status: SeatStatus,
 }
 
+/// A show's price bands, best first.
+pub(crate) async fn categories(conn: impl sqlx::PgExecutor<'_>, show_id: i64) -> Result<Vec<SeatCategory>, sqlx::Error> {
+    sqlx::query_as("SELECT code, name, price_cents, rank FROM seat_categories WHERE show_id = $1 ORDER BY rank")
+        .bind(show_id)
+        .fetch_all(conn)
+        .await
+}
+
 /// Every seat of a show with its status as a customer should read it: a hold that ran out
 /// reads as AVAILABLE even before the expiry worker has released it.
 #[tracing::instrument(skip(pool))]
@@ -142,12 +142,7 @@ pub async fn seat_map(pool: &PgPool, show_id: i64) -> Result<SeatMap, ServiceErr
         .fetch_optional(pool)
         .await?
         .ok_or(AppError::ShowNotFound)?;
-    let categories: Vec<CategoryRow> = sqlx::query_as(
-        "SELECT code, name, price_cents, rank FROM seat_categories WHERE show_id = $1 ORDER BY rank",
-    )
-    .bind(show_id)
-    .fetch_all(pool)
-    .await?;
+    let categories = categories(pool, show_id).await?;
     let seats: Vec<SeatRow> = sqlx::query_as(
         "SELECT seat_id, row_label, number, label, grid_row, grid_col, category,
                 CASE WHEN status = 'HELD' AND held_until < now()
@@ -167,10 +162,7 @@ pub async fn seat_map(pool: &PgPool, show_id: i64) -> Result<SeatMap, ServiceErr
         starts_at: show.starts_at,
         status: show.status,
         cancellation_policy: show.cancellation_policy.0,
-        categories: categories
-            .into_iter()
-            .map(|c| SeatCategory { code: c.code, name: c.name, price_cents: c.price_cents, rank: c.rank })
-            .collect(),
+        categories,
         seats: seats
             .into_iter()
             .map(|s| Seat {

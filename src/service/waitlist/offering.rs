@@ -13,7 +13,8 @@ use std::collections::HashSet;
 use sqlx::PgConnection;
 
 use crate::domain::best_available;
-use crate::domain::{Seat, SeatCategory, SeatStatus};
+use crate::domain::{Seat, SeatStatus};
+use crate::service::shows::catalog;
 
 /// Advisory-lock key space of the waiting list: "WAIT" in the high 32 bits of the one-bigint
 /// key form, the show id in the low ones. The other advisory locks of Box Office are the
@@ -53,14 +54,6 @@ struct SeatRow {
     free: bool,
 }
 
-#[derive(sqlx::FromRow)]
-struct CategoryRow {
-    code: String,
-    name: String,
-    price_cents: i64,
-    rank: i16,
-}
-
 /// See `super::offer_freed_seats`.
 pub(super) async fn offer(conn: &mut PgConnection, show_id: i64, offer_seconds: u32) -> Result<Vec<i32>, sqlx::Error> {
     lock_show(conn, show_id).await?;
@@ -97,15 +90,7 @@ pub(super) async fn offer(conn: &mut PgConnection, show_id: i64, offer_seconds: 
     if !rows.iter().any(|r| r.free) {
         return Ok(Vec::new());
     }
-    let categories: Vec<SeatCategory> = sqlx::query_as::<_, CategoryRow>(
-        "SELECT code, name, price_cents, rank FROM seat_categories WHERE show_id = $1 ORDER BY rank",
-    )
-    .bind(show_id)
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|c| SeatCategory { code: c.code, name: c.name, price_cents: c.price_cents, rank: c.rank })
-    .collect();
+    let categories = catalog::categories(&mut *conn, show_id).await?;
     let mut seats: Vec<Seat> = rows
         .into_iter()
         .map(|r| Seat {
