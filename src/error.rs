@@ -91,6 +91,21 @@ pub enum AppError {
     /// Declining an offer when no seats are held for one.
     #[error("No seats are held for you from the waiting list of this show right now.")]
     NoOffer,
+    /// Holding or booking before the show's sale opens.
+    #[error("Sales for this show open at {}.", opens_at.format("%Y-%m-%d %H:%M UTC"))]
+    SaleNotOpen { opens_at: chrono::DateTime<chrono::Utc> },
+    /// Holding or booking on a show behind a waiting room without a valid pass for it.
+    #[error("This sale has a waiting room: join it on the show's page, and choose seats when it is your turn.")]
+    NotAdmitted,
+    /// A waiting-room action on a show that has none.
+    #[error("This show has no waiting room: its seats can be booked directly.")]
+    NoWaitingRoom,
+    /// Leaving or reading a place one does not have.
+    #[error("You are not in the waiting room for this show.")]
+    NotInWaitingRoom,
+    /// Moving the opening of a sale whose waiting room has opened already.
+    #[error("The sale has opened already, so its opening time can no longer change.")]
+    SaleAlreadyOpen,
     /// Something failed on the server; the detail is in the server log, not here.
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
@@ -124,9 +139,12 @@ impl AppError {
             | AppError::RefundChanged { .. }
             | AppError::WholeBookingsOnly
             | AppError::ShowHasBookings
+            | AppError::SaleNotOpen { .. }
+            | AppError::SaleAlreadyOpen
             | AppError::EmailTaken => StatusCode::CONFLICT,
             AppError::WrongCredentials | AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::CrossSiteRequest => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::CrossSiteRequest | AppError::NotAdmitted => StatusCode::FORBIDDEN,
+            AppError::NoWaitingRoom | AppError::NotInWaitingRoom => StatusCode::NOT_FOUND,
             AppError::TooManyRequests { .. } | AppError::TooManyHeldSeats { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::AlreadyWaiting | AppError::SeatsAvailable { .. } | AppError::NoOffer => StatusCode::CONFLICT,
@@ -179,6 +197,11 @@ impl AppError {
             AppError::SeatsAvailable { .. } => "seats_available",
             AppError::NotWaiting => "not_waiting",
             AppError::NoOffer => "no_offer",
+            AppError::SaleNotOpen { .. } => "sale_not_open",
+            AppError::NotAdmitted => "not_admitted",
+            AppError::NoWaitingRoom => "no_waiting_room",
+            AppError::NotInWaitingRoom => "not_in_waiting_room",
+            AppError::SaleAlreadyOpen => "sale_already_open",
             AppError::Internal => "internal",
             AppError::Unreachable => "unreachable",
         }

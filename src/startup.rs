@@ -42,6 +42,7 @@ use crate::service::bookings::expiry;
 use crate::service::claims::Claims;
 use crate::service::live::LiveFeed;
 use crate::service::supervisor::Supervisor;
+use crate::service::waiting_room::WaitingRooms;
 use crate::service::waitlist::Waitlist;
 use crate::service::{Bookings, Shows, demo, users};
 
@@ -56,6 +57,7 @@ pub struct Application {
     claims: Claims,
     bookings: Bookings,
     waitlist: Waitlist,
+    waiting_rooms: WaitingRooms,
     supervisor: Supervisor,
     router: Router,
 }
@@ -74,6 +76,7 @@ impl Application {
             bookings: Bookings::new(claims.clone(), feed.clone(), settings.booking_rules()),
             shows: Shows::new(pool.clone(), feed.clone(), settings.booking_rules().waitlist_offer_seconds),
             waitlist: Waitlist::new(pool.clone(), feed.clone(), settings.booking_rules()),
+            waiting_rooms: WaitingRooms::start(pool.clone(), feed.clone(), &supervisor, settings.booking_rules().requests_per_second),
             pool,
             feed,
             rate_limits: RateLimits::new(&settings.rate_limits),
@@ -85,6 +88,7 @@ impl Application {
             claims,
             bookings: state.bookings.clone(),
             waitlist: state.waitlist.clone(),
+            waiting_rooms: state.waiting_rooms.clone(),
             supervisor: state.supervisor.clone(),
             router: router(state, settings.max_requests_in_flight as usize).layer(sessions),
         })
@@ -103,6 +107,11 @@ impl Application {
     /// This instance's waiting-list service (for tests that act without HTTP).
     pub fn waitlist(&self) -> Waitlist {
         self.waitlist.clone()
+    }
+
+    /// This instance's waiting-room service (for tests that act without HTTP).
+    pub fn waiting_rooms(&self) -> WaitingRooms {
+        self.waiting_rooms.clone()
     }
 
     /// This instance's live seat feed (for the expiry worker, and tests).

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+use crate::domain::waiting_room::SaleState;
 use crate::domain::{AdminShowDetail, NewShowSpec, RefundTier, ShowSales};
 use crate::error::AppError;
 
@@ -81,4 +82,51 @@ pub async fn set_cancellation_policy(
     require_admin().await?;
     let policy = CancellationPolicy::new(cancellable, partial, tiers)?;
     Ok(app_state()?.shows.set_cancellation_policy(show_id, &policy).await?)
+}
+
+/// The show's sale: when it opens, and its waiting room's figures.
+#[server(prefix = "/rpc", endpoint = "admin/sale")]
+pub async fn get_sale(show_id: i64) -> Result<SaleState, AppError> {
+    use crate::server::context::{app_state, require_admin};
+
+    require_admin().await?;
+    Ok(app_state()?.waiting_rooms.sale(show_id).await?)
+}
+
+/// Sets when the show's sale opens (blank: at once, UTC as a `datetime-local` field sends it)
+/// and its waiting room (off, or a rate per minute, a burst and a pass length in minutes; blank
+/// burst and pass take the defaults).
+#[server(prefix = "/rpc", endpoint = "admin/set_sale")]
+pub async fn set_sale(
+    show_id: i64,
+    #[server(default)] sale_opens_at: String,
+    #[server(default)] waiting_room: bool,
+    #[server(default)] admissions_per_minute: String,
+    #[server(default)] burst: String,
+    #[server(default)] pass_minutes: String,
+) -> Result<SaleState, AppError> {
+    use crate::domain::waiting_room::SaleSettings;
+    use crate::server::context::{app_state, require_admin};
+
+    require_admin().await?;
+    let settings = SaleSettings::parse_form(&sale_opens_at, waiting_room, &admissions_per_minute, &burst, &pass_minutes)?;
+    Ok(app_state()?.waiting_rooms.set_sale(show_id, &settings).await?)
+}
+
+/// Pauses or resumes the admissions of the show's waiting room.
+#[server(prefix = "/rpc", endpoint = "admin/pause_admissions")]
+pub async fn pause_admissions(show_id: i64, paused: bool) -> Result<SaleState, AppError> {
+    use crate::server::context::{app_state, require_admin};
+
+    require_admin().await?;
+    Ok(app_state()?.waiting_rooms.set_paused(show_id, paused).await?)
+}
+
+/// Opens the show's sale now.
+#[server(prefix = "/rpc", endpoint = "admin/open_sale_now")]
+pub async fn open_sale_now(show_id: i64) -> Result<SaleState, AppError> {
+    use crate::server::context::{app_state, require_admin};
+
+    require_admin().await?;
+    Ok(app_state()?.waiting_rooms.open_now(show_id).await?)
 }

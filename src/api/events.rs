@@ -32,7 +32,7 @@ pub fn browser_routes() -> Router<AppState> {
 
 /// A place for one more stream from this client (see `server::event_streams`), or the 429.
 /// It counts until the stream's response is dropped.
-pub struct Permit(StreamPermit);
+pub struct Permit(pub StreamPermit);
 
 impl FromRequestParts<AppState> for Permit {
     type Rejection = Response;

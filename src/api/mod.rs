@@ -1,4 +1,5 @@
-//! The doors: the browser's server functions (`accounts`, `admin`, `bookings`, `shows`), its
+//! The doors: the browser's server functions (`accounts`, `admin`, `bookings`, `shows`,
+//! `waiting_room`, `waitlist`), its
 //! live event streams (`events`) and the REST API (`rest`). Each door authenticates, parses,
 //! calls one service method and renders the answer; no business rule lives here.
 
@@ -12,4 +13,5 @@ pub mod events;
 #[cfg(feature = "ssr")]
 pub mod rest;
 pub mod shows;
+pub mod waiting_room;
 pub mod waitlist;

@@ -73,6 +73,10 @@ pub struct SeatMap {
     pub status: ShowStatus,
     /// The policy bookings made now are made under.
     pub cancellation_policy: CancellationPolicy,
+    /// Nothing can be held or booked before this (None: on sale).
+    pub sale_opens_at: Option<DateTime<Utc>>,
+    /// Customers queue in a waiting room and need a pass to hold or book.
+    pub waiting_room: bool,
     pub categories: Vec<SeatCategory>,
     pub seats: Vec<Seat>,
 }

@@ -10,6 +10,7 @@ pub mod new_show;
 pub mod sales;
 pub mod show;
 pub mod user;
+pub mod waiting_room;
 pub mod waitlist;
 
 pub use booking::{

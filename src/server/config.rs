@@ -96,12 +96,17 @@ pub struct RateLimitSettings {
     /// raise it there. 0 = no limit.
     #[arg(long, env = "BOXOFFICE_EVENT_STREAMS_PER_IP", default_value_t = 20, global = true)]
     pub event_streams_per_ip: u32,
+
+    /// Waiting-room joins per minute from one IP address (an IPv6 client by its /64), the REST
+    /// API and the browser together. 0 = no limit.
+    #[arg(long, env = "BOXOFFICE_WAITING_ROOM_JOINS_PER_MINUTE", default_value_t = 60, global = true)]
+    pub waiting_room_joins_per_minute: u32,
 }
 
 impl RateLimitSettings {
     /// Every limit off.
     pub const OFF: Self =
-        Self { auth_per_minute: 0, login_per_minute: 0, booking_per_second: 0, event_streams_per_ip: 0 };
+        Self { auth_per_minute: 0, login_per_minute: 0, booking_per_second: 0, event_streams_per_ip: 0, waiting_room_joins_per_minute: 0 };
 }
 
 /// Where Leptos looks for the site's hashed file names (its default name, beside the binary).

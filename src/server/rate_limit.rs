@@ -26,6 +26,7 @@ pub struct RateLimits {
     login_per_account: RateLimit<Email>,
     /// Server-Sent Events streams open per client.
     event_streams: EventStreams,
+    waiting_room_joins_per_ip: RateLimit<IpAddr>,
 }
 
 impl RateLimits {
@@ -34,6 +35,7 @@ impl RateLimits {
             auth_per_ip: RateLimit::per_minute(settings.auth_per_minute),
             login_per_account: RateLimit::per_minute(settings.login_per_minute),
             event_streams: EventStreams::new(settings.event_streams_per_ip),
+            waiting_room_joins_per_ip: RateLimit::per_minute(settings.waiting_room_joins_per_minute),
         }
     }
 
@@ -47,6 +49,12 @@ impl RateLimits {
     /// permit is dropped; 429 while the client holds as many as it may.
     pub fn open_event_stream(&self, ip: IpAddr) -> Result<StreamPermit, AppError> {
         self.event_streams.open(client_key(ip))
+    }
+
+    /// A waiting-room join from `ip` (an IPv6 client by its /64): one client cannot flood the
+    /// line with accounts.
+    pub fn check_waiting_room_join(&self, ip: IpAddr) -> Result<(), AppError> {
+        self.waiting_room_joins_per_ip.check(&client_key(ip))
     }
 
     /// A log-in attempt for the account with this email, in the canonical form the database
@@ -78,15 +86,25 @@ pub fn client_ip(extensions: &axum::http::Extensions) -> IpAddr {
 
 /// The browser's register and log-in server functions.
 const RPC_AUTH_PATHS: [&str; 2] = ["/rpc/register", "/rpc/login"];
+/// The browser's waiting-room join.
+const RPC_WAITING_ROOM_JOIN_PATH: &str = "/rpc/join_waiting_room";
 
-/// Middleware for the whole app: limits POSTs to the browser's register and log-in server
-/// functions per IP. The refusal is encoded as a server-function error, so the form shows it.
+/// Middleware for the whole app: limits POSTs to the browser's register, log-in and
+/// waiting-room join server functions per IP. The refusal is encoded as a server-function error, so the form shows it.
 pub async fn limit_rpc_auth(State(limits): State<RateLimits>, request: Request, next: Next) -> Response {
-    if request.method() == Method::POST
-        && RPC_AUTH_PATHS.contains(&request.uri().path())
-        && let Err(error) = limits.check_auth(client_ip(request.extensions()))
-    {
-        return super::error_response::server_fn_error(&error);
+    if request.method() == Method::POST {
+        let path = request.uri().path();
+        let ip = client_ip(request.extensions());
+        let checked = if RPC_AUTH_PATHS.contains(&path) {
+            limits.check_auth(ip)
+        } else if path == RPC_WAITING_ROOM_JOIN_PATH {
+            limits.check_waiting_room_join(ip)
+        } else {
+            Ok(())
+        };
+        if let Err(error) = checked {
+            return super::error_response::server_fn_error(&error);
+        }
     }
     next.run(request).await
 }

@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use super::rate_limit::RateLimits;
 use crate::service::live::LiveFeed;
 use crate::service::supervisor::Supervisor;
+use crate::service::waiting_room::WaitingRooms;
 use crate::service::waitlist::Waitlist;
 use crate::service::{Bookings, Shows};
 
@@ -23,6 +24,7 @@ pub struct AppState {
     pub bookings: Bookings,
     pub shows: Shows,
     pub waitlist: Waitlist,
+    pub waiting_rooms: WaitingRooms,
     pub feed: LiveFeed,
     pub rate_limits: RateLimits,
     /// The background tasks, for `/readyz`.

@@ -13,6 +13,7 @@ pub mod rate_limit;
 pub mod shows;
 pub mod supervisor;
 pub mod users;
+pub mod waiting_room;
 pub mod waitlist;
 
 pub use bookings::Bookings;

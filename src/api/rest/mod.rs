@@ -11,6 +11,7 @@ mod bookings;
 pub mod error;
 mod events;
 mod shows;
+mod waiting_room;
 mod waitlist;
 
 use axum::Json;
@@ -38,7 +39,7 @@ pub const PREFIX: &str = "/api/v1";
                        {\"error\": sentence, \"code\": machine_code, ...}."
     ),
     modifiers(&SessionCookie),
-    tags((name = "accounts"), (name = "shows"), (name = "bookings"), (name = "waitlist"))
+    tags((name = "accounts"), (name = "shows"), (name = "bookings"), (name = "waitlist"), (name = "waiting room"))
 )]
 struct ApiDoc;
 
@@ -63,6 +64,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(bookings::routes())
         .merge(events::routes())
         .merge(waitlist::routes())
+        .merge(waiting_room::routes())
         .fallback(no_such_endpoint);
     let (router, mut openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, api).split_for_parts();

@@ -197,6 +197,12 @@ async fn claim(
         if !outcome.selling {
             return Err(not_selling(show_status).into());
         }
+        if let Some(opens_at) = outcome.sale_opens_at {
+            return Err(AppError::SaleNotOpen { opens_at }.into());
+        }
+        if !outcome.admitted {
+            return Err(AppError::NotAdmitted.into());
+        }
         if outcome.seats_found != seat_ids.len() as i64 {
             return Err(
                 AppError::invalid("seats", "Some of the chosen seats do not exist in this show.").into()

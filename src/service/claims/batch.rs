@@ -151,6 +151,9 @@ pub(super) async fn committed(pool: &PgPool, transaction: &str) -> Option<bool> 
 struct ClaimRow {
     show_status: Option<ShowStatus>,
     selling: Option<bool>,
+    sale_open: Option<bool>,
+    sale_opens_at: Option<DateTime<Utc>>,
+    admitted: Option<bool>,
     seats_found: Option<i64>,
     busy: Option<bool>,
     capped: Option<bool>,
@@ -188,6 +191,8 @@ impl ClaimRow {
         let outcome = ClaimOutcome {
             show_status: self.show_status,
             selling: self.selling.unwrap_or(false),
+            sale_opens_at: self.sale_opens_at.filter(|_| self.sale_open == Some(false)),
+            admitted: self.admitted.unwrap_or(false),
             seats_found: self.seats_found.unwrap_or(0),
             refusal_unrecorded: booking.is_none() && !self.meant_to_store && !self.taken.is_empty(),
             booking,

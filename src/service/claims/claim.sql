@@ -36,14 +36,26 @@ show AS (
            sh.hold_seconds, sh.cancellation_policy,
            -- Someone on the waiting list: a lapsed hold's seats are theirs first, handed over by
            -- the expiry worker, not free to whoever claims before it runs.
-           EXISTS (SELECT 1 FROM waitlist_entries e WHERE e.show_id = sh.id AND e.status = 'WAITING') AS waited_for
+           EXISTS (SELECT 1 FROM waitlist_entries e WHERE e.show_id = sh.id AND e.status = 'WAITING') AS waited_for,
+           (sh.sale_opens_at IS NULL OR sh.sale_opens_at <= now()) AS sale_open, sh.sale_opens_at,
+           EXISTS (SELECT 1 FROM waiting_rooms r WHERE r.show_id = sh.id) AS behind_waiting_room
     FROM shows sh WHERE sh.id IN (SELECT show_id FROM orders)
+),
+-- Nothing is claimed before the sale opens, and behind a waiting room only by a customer whose
+-- pass for this show is valid now (a hold made with one is confirmed without it).
+gate AS (
+    SELECT o.n, sh.sale_open,
+           (NOT sh.behind_waiting_room
+            OR EXISTS (SELECT 1 FROM waiting_room_places p
+                       WHERE p.show_id = o.show_id AND p.user_id = o.user_id AND p.pass_expires_at > now())) AS admitted
+    FROM orders o JOIN show sh ON sh.show_id = o.show_id
 ),
 glance AS (
     SELECT w.n, s.seat_id, s.label, s.category,
            (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until < now() AND NOT sh.waited_for)) AS free
     FROM wanted w
     JOIN show sh ON sh.show_id = w.show_id AND sh.selling
+    JOIN gate gt ON gt.n = w.n AND gt.sale_open AND gt.admitted
     JOIN seats s ON s.show_id = w.show_id AND s.seat_id = w.seat_id
 ),
 seen AS (
@@ -164,7 +176,7 @@ event AS (
 claimed_per_order AS (
     SELECT c.n, count(*) AS seats FROM claimed c GROUP BY c.n
 )
-SELECT sh.status AS show_status, sh.selling, v.seats_found, v.busy, v.capped,
+SELECT sh.status AS show_status, sh.selling, gt.sale_open, sh.sale_opens_at, gt.admitted, v.seats_found, v.busy, v.capped,
        h.seats AS held, ceil(extract(epoch FROM h.first_lapse - now()))::bigint AS first_lapse_in,
        b.id, b.status, b.total_cents, b.hold_expires_at, b.created_at, b.cancellation_policy,
        coalesce(cl.seats, 0) AS claimed, st.id IS NOT NULL AS meant_to_store,
@@ -174,6 +186,7 @@ FROM orders o
 JOIN seen ON seen.n = o.n
 JOIN verdict v ON v.n = o.n
 LEFT JOIN show sh ON sh.show_id = o.show_id
+LEFT JOIN gate gt ON gt.n = o.n
 LEFT JOIN stored st ON st.n = o.n
 LEFT JOIN booking b ON b.id = st.id
 LEFT JOIN claimed_per_order cl ON cl.n = o.n

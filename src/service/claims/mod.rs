@@ -71,6 +71,11 @@ pub struct ClaimOutcome {
     /// None: no such show.
     pub show_status: Option<ShowStatus>,
     pub selling: bool,
+    /// When the sale opens, if it has not yet (nothing was claimed).
+    pub sale_opens_at: Option<DateTime<Utc>>,
+    /// False on a show behind a waiting room when the customer has no valid pass for it
+    /// (nothing was claimed).
+    pub admitted: bool,
     pub seats_found: i64,
     /// The booking stored, if any (a FAILED one only when failures are recorded).
     pub booking: Option<StoredBooking>,

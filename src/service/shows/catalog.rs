@@ -111,6 +111,8 @@ struct SeatMapShowRow {
     starts_at: DateTime<Utc>,
     status: ShowStatus,
     cancellation_policy: sqlx::types::Json<CancellationPolicy>,
+    sale_opens_at: Option<DateTime<Utc>>,
+    waiting_room: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -137,7 +139,10 @@ pub(crate) async fn categories(conn: impl sqlx::PgExecutor<'_>, show_id: i64) ->
 /// reads as AVAILABLE even before the expiry worker has released it.
 #[tracing::instrument(skip(pool))]
 pub async fn seat_map(pool: &PgPool, show_id: i64) -> Result<SeatMap, ServiceError> {
-    let show: SeatMapShowRow = sqlx::query_as("SELECT kind, title, starts_at, status, cancellation_policy FROM shows WHERE id = $1")
+    let show: SeatMapShowRow = sqlx::query_as("SELECT kind, title, starts_at, status, cancellation_policy,
+                sale_opens_at,
+                EXISTS (SELECT 1 FROM waiting_rooms r WHERE r.show_id = shows.id) AS waiting_room
+         FROM shows WHERE id = $1")
         .bind(show_id)
         .fetch_optional(pool)
         .await?
@@ -162,6 +167,8 @@ pub async fn seat_map(pool: &PgPool, show_id: i64) -> Result<SeatMap, ServiceErr
         starts_at: show.starts_at,
         status: show.status,
         cancellation_policy: show.cancellation_policy.0,
+        sale_opens_at: show.sale_opens_at,
+        waiting_room: show.waiting_room,
         categories,
         seats: seats
             .into_iter()
