@@ -133,7 +133,11 @@ async fn fingerprint(app: &TestApp) -> Fingerprint {
                 (SELECT count(*) FROM tower_sessions.session),
                 md5(concat_ws('|',
                     (SELECT string_agg(concat_ws(':', id, role, email, name, password_hash), ',' ORDER BY id) FROM users),
-                    (SELECT string_agg(concat_ws(':', id, status, title, starts_at), ',' ORDER BY id) FROM shows),
+                    (SELECT string_agg(concat_ws(':', id, status, title, starts_at, sale_opens_at), ',' ORDER BY id) FROM shows),
+                    (SELECT string_agg(concat_ws(':', show_id, admissions_per_minute, burst, pass_seconds, paused), ','
+                                       ORDER BY show_id) FROM waiting_rooms),
+                    (SELECT string_agg(concat_ws(':', show_id, user_id, place, admitted_at), ',' ORDER BY show_id, user_id)
+                     FROM waiting_room_places),
                     (SELECT string_agg(concat_ws(':', id, status, seat_ids, hold_expires_at), ',' ORDER BY id) FROM bookings),
                     (SELECT string_agg(concat_ws(':', show_id, seat_id, status, booking_id, held_until), ','
                                        ORDER BY show_id, seat_id) FROM seats)))",
@@ -271,6 +275,30 @@ impl World {
         self.post(&buyer, &format!("/api/v1/bookings/{booking_id}/cancel-seats"), json!({"seat_ids": [seat]}), 200)
             .await;
         (waiting, show_id)
+    }
+
+    /// A new show whose sale opens tomorrow behind a waiting room.
+    async fn room(&self) -> i64 {
+        let (show_id, _) = self.show().await;
+        let opens = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+        let body = json!({"sale_opens_at": opens, "waiting_room": {"admissions_per_minute": 60}});
+        let response = self
+            .admin
+            .put(format!("{}/api/v1/admin/shows/{show_id}/sale", self.app.address))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "setting up a waiting room");
+        show_id
+    }
+
+    /// A customer in the waiting room of a new show: (customer, show id).
+    async fn in_room(&self) -> (reqwest::Client, i64) {
+        let show_id = self.room().await;
+        let (customer, _) = self.customer().await;
+        self.post(&customer, &format!("/api/v1/shows/{show_id}/waiting-room"), json!(null), 200).await;
+        (customer, show_id)
     }
 
     async fn get_show(&self, show_id: i64) -> (u16, Value) {
@@ -434,6 +462,54 @@ impl World {
             (Door::Rpc, "/rpc/decline_waitlist_offer") => {
                 let (waiting, show_id) = self.offered().await;
                 sample(&waiting, path, form(&[("show_id", show_id.to_string())]))
+            }
+            (Door::Rest, "/api/v1/shows/{id}/waiting-room") if route.method == Method::POST => {
+                let show_id = self.room().await;
+                let (customer, _) = self.customer().await;
+                sample(&customer, path.replace("{id}", &show_id.to_string()), Body::Empty)
+            }
+            (Door::Rest, "/api/v1/shows/{id}/waiting-room") => {
+                let (customer, show_id) = self.in_room().await;
+                sample(&customer, path.replace("{id}", &show_id.to_string()), Body::Empty)
+            }
+            (Door::Rest, "/api/v1/admin/shows/{id}/sale") => {
+                let (show_id, _) = self.show().await;
+                let body = json!({"sale_opens_at": null, "waiting_room": {"admissions_per_minute": 100, "burst": 5}});
+                sample(&self.admin, path.replace("{id}", &show_id.to_string()), Body::Json(body))
+            }
+            (Door::Rest, "/api/v1/admin/shows/{id}/waiting-room/pause" | "/api/v1/admin/shows/{id}/waiting-room/resume"
+                | "/api/v1/admin/shows/{id}/sale/open-now") => {
+                let show_id = self.room().await;
+                sample(&self.admin, path.replace("{id}", &show_id.to_string()), Body::Empty)
+            }
+            (Door::Rpc, "/rpc/join_waiting_room") => {
+                let show_id = self.room().await;
+                let (customer, _) = self.customer().await;
+                sample(&customer, path, form(&[("show_id", show_id.to_string())]))
+            }
+            (Door::Rpc, "/rpc/waiting_room" | "/rpc/leave_waiting_room") => {
+                let (customer, show_id) = self.in_room().await;
+                sample(&customer, path, form(&[("show_id", show_id.to_string())]))
+            }
+            (Door::Rpc, "/rpc/admin/sale" | "/rpc/admin/open_sale_now") => {
+                let show_id = self.room().await;
+                sample(&self.admin, path, form(&[("show_id", show_id.to_string())]))
+            }
+            (Door::Rpc, "/rpc/admin/pause_admissions") => {
+                let show_id = self.room().await;
+                sample(&self.admin, path, form(&[("show_id", show_id.to_string()), ("paused", "true".into())]))
+            }
+            (Door::Rpc, "/rpc/admin/set_sale") => {
+                let (show_id, _) = self.show().await;
+                let fields = [
+                    ("show_id", show_id.to_string()),
+                    ("sale_opens_at", (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M").to_string()),
+                    ("waiting_room", "true".into()),
+                    ("admissions_per_minute", "30".into()),
+                    ("burst", String::new()),
+                    ("pass_minutes", "15".into()),
+                ];
+                sample(&self.admin, path, form(&fields))
             }
             (Door::Rpc, "/rpc/admin/block_seats") => {
                 let (_, show_id, seats, _) = self.hold().await;

@@ -364,8 +364,12 @@ pub struct EventStream {
 
 impl EventStream {
     pub async fn open(url: &str) -> Self {
-        let response = reqwest::Client::new().get(url).send().await.unwrap();
-        assert_eq!(response.status(), 200, "{url}");
+        Self::from_response(reqwest::Client::new().get(url).send().await.unwrap())
+    }
+
+    /// A stream already requested (by a client with a session, say).
+    pub fn from_response(response: reqwest::Response) -> Self {
+        assert_eq!(response.status(), 200, "{}", response.url());
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         Self { response, buffer: String::new() }
     }

@@ -27,5 +27,6 @@ mod rest_bookings;
 mod rules_in_sql;
 mod session_trust;
 mod sessions;
+mod waiting_room;
 mod waitlist;
 mod wire;

@@ -182,8 +182,12 @@ enum SeatOrderRefused {
     /// No such show.
     #[response(status = 404)]
     NoSuchShow(ErrorBody),
+    /// `not_admitted`: the show's sale has a waiting room, and you hold no valid pass for it
+    /// (join it: `POST /shows/{id}/waiting-room`).
+    #[response(status = 403)]
+    NotAdmitted(ErrorBody),
     /// `seats_taken` (with `taken_seat_ids`, status FAILED), `not_enough_seats` (status FAILED),
-    /// `show_started` or `show_cancelled`.
+    /// `show_started`, `show_cancelled`, or `sale_not_open` (the sale opens later).
     #[response(status = 409)]
     Conflict(ErrorBody),
 }

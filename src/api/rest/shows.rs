@@ -49,6 +49,10 @@ pub struct ApiShow {
     pub show: ShowSummary,
     /// The policy bookings made now are made under (shown before paying).
     pub cancellation_policy: CancellationPolicy,
+    /// Nothing can be held or booked before this (`sale_not_open`); null: on sale.
+    pub sale_opens_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Holding and booking need a pass from the show's waiting room (`/shows/{id}/waiting-room`).
+    pub waiting_room: bool,
     pub categories: Vec<SeatCategory>,
     pub seats: Vec<ApiSeat>,
 }
@@ -92,6 +96,8 @@ impl ApiShow {
         Self {
             show: show.clone(),
             cancellation_policy: map.cancellation_policy.clone(),
+            sale_opens_at: map.sale_opens_at,
+            waiting_room: map.waiting_room,
             categories: map.categories.clone(),
             seats,
         }

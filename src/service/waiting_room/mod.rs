@@ -246,13 +246,13 @@ impl WaitingRooms {
     }
 
     /// Sets when the show's sale opens and its waiting room (None removes it: everyone may book
-    /// at once). The opening can move only while the sale has not opened, or nothing has sold.
-    /// A new rate applies from now on.
+    /// at once). An open sale cannot be moved into the future once it has sold or its line has
+    /// opened (`SaleAlreadyOpen`). A new rate applies from now on.
     #[tracing::instrument(skip(self))]
     pub async fn set_sale(&self, show_id: i64, settings: &SaleSettings) -> Result<SaleState, ServiceError> {
         let mut tx = self.pool.begin().await?;
-        let current: Option<(Option<DateTime<Utc>>, DateTime<Utc>, bool, bool, bool)> = sqlx::query_as(
-            "SELECT s.sale_opens_at, s.starts_at, coalesce(s.sale_opens_at, '-infinity') <= now(),
+        let current: Option<(Option<DateTime<Utc>>, DateTime<Utc>, DateTime<Utc>, bool, bool, bool)> = sqlx::query_as(
+            "SELECT s.sale_opens_at, s.starts_at, now(), coalesce(s.sale_opens_at, '-infinity') <= now(),
                     EXISTS (SELECT 1 FROM bookings b WHERE b.show_id = s.id AND b.status <> 'FAILED'),
                     EXISTS (SELECT 1 FROM waiting_rooms r WHERE r.show_id = s.id AND r.opened_at IS NOT NULL)
              FROM shows s WHERE s.id = $1 FOR UPDATE",
@@ -260,12 +260,16 @@ impl WaitingRooms {
         .bind(show_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((opens_at, starts_at, open, sold, line_open)) = current else { return Err(AppError::ShowNotFound.into()) };
+        let Some((opens_at, starts_at, now, open, sold, line_open)) = current else {
+            return Err(AppError::ShowNotFound.into());
+        };
         if settings.sale_opens_at.is_some_and(|opening| opening >= starts_at) {
             return Err(AppError::invalid("sale_opens_at", "The sale must open before the show starts.").into());
         }
         if settings.sale_opens_at != opens_at {
-            if open && (sold || line_open) {
+            // An open sale that has sold, or whose line has opened, cannot close again.
+            let closes_again = settings.sale_opens_at.is_some_and(|opening| opening > now);
+            if open && closes_again && (sold || line_open) {
                 return Err(AppError::SaleAlreadyOpen.into());
             }
             sqlx::query("UPDATE shows SET sale_opens_at = $2 WHERE id = $1")
