@@ -20,6 +20,9 @@ pub struct NewShowSpec {
     /// Overrides the server's hold time for this show.
     #[serde(default)]
     pub hold_seconds: Option<i32>,
+    /// Nothing can be held or booked before this (None: on sale at once).
+    #[serde(default)]
+    pub sale_opens_at: Option<DateTime<Utc>>,
     pub layout: LayoutSpec,
 }
 
@@ -38,6 +41,7 @@ pub struct NewShow {
     pub place: Place,
     pub starts_at: DateTime<Utc>,
     pub hold_seconds: Option<i32>,
+    pub sale_opens_at: Option<DateTime<Utc>>,
     pub layout: Layout,
 }
 
@@ -63,12 +67,16 @@ impl NewShow {
         {
             return Err(AppError::invalid("hold_seconds", "A hold lasts between 10 seconds and one hour."));
         }
+        if spec.sale_opens_at.is_some_and(|opening| opening >= spec.starts_at) {
+            return Err(AppError::invalid("sale_opens_at", "The sale must open before the show starts."));
+        }
         Ok(Self {
             kind: spec.kind,
             title,
             place,
             starts_at: spec.starts_at,
             hold_seconds: spec.hold_seconds,
+            sale_opens_at: spec.sale_opens_at,
             layout: Layout::parse(&spec.layout)?,
         })
     }

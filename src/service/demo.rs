@@ -35,6 +35,7 @@ pub async fn seed_if_empty(pool: &PgPool) -> Result<usize, ServiceError> {
         destination: None,
         starts_at,
         hold_seconds: None,
+        sale_opens_at: None,
         layout,
     };
     let trip = |title: &str, from: &str, to: &str, starts_at, layout| NewShowSpec {
@@ -45,6 +46,7 @@ pub async fn seed_if_empty(pool: &PgPool) -> Result<usize, ServiceError> {
         destination: Some(to.into()),
         starts_at,
         hold_seconds: None,
+        sale_opens_at: None,
         layout,
     };
     let demo = [

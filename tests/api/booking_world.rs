@@ -19,6 +19,7 @@ pub fn hall(rows: usize, per_row: u16) -> NewShowSpec {
         destination: None,
         starts_at: chrono::Utc::now() + chrono::Duration::days(7),
         hold_seconds: None,
+        sale_opens_at: None,
         layout: LayoutSpec {
             categories: vec![CategorySpec { code: "STD".into(), name: "Standard".into(), price_cents: 1000 }],
             rows: (0..rows)

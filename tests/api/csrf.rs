@@ -399,6 +399,7 @@ impl World {
                     destination: None,
                     starts_at: chrono::Utc::now() + chrono::Duration::days(8),
                     hold_seconds: None,
+                    sale_opens_at: None,
                     layout: LayoutSpec {
                         categories: vec![CategorySpec {
                             code: "STD".into(),

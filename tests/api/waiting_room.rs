@@ -406,3 +406,27 @@ async fn joining_is_limited_per_client_address() {
     assert_error(&answers[3], StatusCode::TOO_MANY_REQUESTS, "rate_limited");
     assert_eq!(line(&app.pool, show).await.len(), 3, "the refused join left no place");
 }
+
+#[tokio::test]
+async fn a_show_is_created_with_its_opening_so_it_never_sells_early() {
+    let app = TestApp::spawn().await;
+    let admin = Api::admin(&app).await;
+    let starts = Utc::now() + chrono::Duration::days(3);
+    let show = |opens: DateTime<Utc>| {
+        json!({"kind": "SHOW", "title": "Sale Day", "venue": "Arena", "starts_at": starts.to_rfc3339(),
+               "sale_opens_at": opens.to_rfc3339(),
+               "categories": [{"code": "STD", "name": "Standard", "price_cents": 1000}],
+               "rows": [{"label": "A", "seats": 4, "category": "STD"}]})
+    };
+    let late = admin.post("/admin/shows", show(starts + chrono::Duration::hours(1))).await;
+    assert_error(&late, StatusCode::BAD_REQUEST, "invalid_input");
+    assert_eq!(late.1["field"], "sale_opens_at");
+    let opens = Utc::now() + chrono::Duration::days(1);
+    let (status, created) = admin.post("/admin/shows", show(opens)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let said: DateTime<Utc> = serde_json::from_value(created["sale_opens_at"].clone()).unwrap();
+    assert_eq!(said.timestamp(), opens.timestamp());
+    let ada = Api::customer(&app, "ada@example.com").await;
+    let id = created["id"].as_i64().unwrap();
+    assert_error(&ada.post(&format!("/shows/{id}/bookings"), json!({"seat_count": 1})).await, StatusCode::CONFLICT, "sale_not_open");
+}

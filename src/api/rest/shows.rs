@@ -152,6 +152,9 @@ pub struct FullShowBody {
     /// How long a hold lasts for this show (10 to 3600 seconds); default: the server's setting.
     #[serde(default)]
     hold_seconds: Option<i32>,
+    /// Nothing can be held or booked before this (before `starts_at`); default: on sale at once.
+    #[serde(default)]
+    sale_opens_at: Option<DateTime<Utc>>,
     /// Price bands, best first.
     categories: Vec<CategoryBody>,
     rows: Vec<RowBody>,
@@ -220,6 +223,7 @@ impl ShortShowBody {
             destination: None,
             starts_at: self.start_time,
             hold_seconds: None,
+            sale_opens_at: None,
             layout: LayoutSpec::rows_of_ten(self.total_seats, self.price_cents.unwrap_or(0))?,
         })
     }
@@ -235,6 +239,7 @@ impl FullShowBody {
             destination: self.destination,
             starts_at: self.starts_at,
             hold_seconds: self.hold_seconds,
+            sale_opens_at: self.sale_opens_at,
             layout: LayoutSpec {
                 categories: self
                     .categories

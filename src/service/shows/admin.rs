@@ -22,8 +22,8 @@ pub async fn create(pool: &PgPool, show: &NewShow) -> Result<i64, ServiceError> 
     };
     let mut tx = pool.begin().await?;
     let show_id: i64 = sqlx::query_scalar(
-        "INSERT INTO shows (kind, title, venue, origin, destination, starts_at, hold_seconds)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO shows (kind, title, venue, origin, destination, starts_at, hold_seconds, sale_opens_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(show.kind)
     .bind(&show.title)
@@ -32,6 +32,7 @@ pub async fn create(pool: &PgPool, show: &NewShow) -> Result<i64, ServiceError> 
     .bind(destination)
     .bind(show.starts_at)
     .bind(show.hold_seconds)
+    .bind(show.sale_opens_at)
     .fetch_one(&mut *tx)
     .await?;
 

@@ -169,6 +169,8 @@ impl Lines {
                     Ok(line) => {
                         latest.send_replace(line.map(Arc::new));
                     }
+                    // In an outage watchers keep the last read; the next read catches up.
+                    Err(error) if error.is_unreachable() => tracing::debug!(%error, show_id, "waiting room line: database unreachable"),
                     Err(error) => tracing::warn!(%error, show_id, "could not read a waiting room's line"),
                 }
             }

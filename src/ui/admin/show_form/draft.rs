@@ -177,6 +177,7 @@ impl Draft {
             destination,
             starts_at: parse_start_time(&self.starts_at)?,
             hold_seconds: None,
+            sale_opens_at: None,
             layout: self.layout_spec()?,
         })
     }
