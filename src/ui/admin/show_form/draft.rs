@@ -33,6 +33,8 @@ pub(super) struct Draft {
     pub(super) origin: String,
     pub(super) destination: String,
     pub(super) starts_at: String,
+    /// Blank: on sale as soon as it is created.
+    pub(super) sale_opens_at: String,
     pub(super) categories: Vec<CategoryDraft>,
     pub(super) rows: Vec<RowDraft>,
     pub(super) blocked: String,
@@ -48,6 +50,7 @@ impl Draft {
             origin: String::new(),
             destination: String::new(),
             starts_at: String::new(),
+            sale_opens_at: String::new(),
             categories: vec![],
             rows: vec![],
             blocked: String::new(),
@@ -177,7 +180,12 @@ impl Draft {
             destination,
             starts_at: parse_start_time(&self.starts_at)?,
             hold_seconds: None,
-            sale_opens_at: None,
+            sale_opens_at: match self.sale_opens_at.trim() {
+                "" => None,
+                opening => Some(parse_start_time(opening).map_err(|_| {
+                    AppError::invalid("sale_opens_at", "Give the opening as a date and time, e.g. 2026-12-05 10:00, or leave it blank.")
+                })?),
+            },
             layout: self.layout_spec()?,
         })
     }

@@ -133,6 +133,11 @@ pub fn NewShowPage() -> impl IntoView {
                     <input name="starts_at" type="datetime-local" class=INPUT prop:value=move || draft.with(|d| d.starts_at.clone()) on:input=set(|d, v| d.starts_at = v)/>
                     <InlineError message=field_error("starts_at")/>
                 </label>
+                <label class="block text-sm font-medium text-slate-700">
+                    "Sale opens (UTC, optional: blank sells at once)"
+                    <input name="sale_opens_at" type="datetime-local" class=INPUT prop:value=move || draft.with(|d| d.sale_opens_at.clone()) on:input=set(|d, v| d.sale_opens_at = v)/>
+                    <InlineError message=field_error("sale_opens_at")/>
+                </label>
             </fieldset>
 
             <fieldset class="space-y-4 rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
