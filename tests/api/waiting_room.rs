@@ -430,3 +430,73 @@ async fn a_show_is_created_with_its_opening_so_it_never_sells_early() {
     let id = created["id"].as_i64().unwrap();
     assert_error(&ada.post(&format!("/shows/{id}/bookings"), json!({"seat_count": 1})).await, StatusCode::CONFLICT, "sale_not_open");
 }
+
+#[tokio::test]
+async fn admission_survives_the_database_stopping_for_ten_seconds_without_a_surge() {
+    use boxoffice::server::embedded_pg::{Durability, EmbeddedPostgres};
+    use boxoffice::service::live::LiveFeed;
+
+    let dir = std::env::temp_dir().join(format!("boxoffice-room-outage-{}", uuid::Uuid::new_v4().simple()));
+    let cluster = EmbeddedPostgres::start(&dir, Durability::Durable).await.expect("the test's own cluster");
+    cluster.ensure_database("room").await.unwrap();
+    let (base, pool) = TestApp::serve_on(cluster.connect_options("room"), 10).await;
+    let supervisor = Supervisor::new();
+    let rooms = WaitingRooms::start(pool.clone(), LiveFeed::start(pool.clone(), &supervisor), &supervisor, 0);
+    let show = create_show(&pool, &hall(2, 10)).await;
+    let opens = Utc::now() + chrono::Duration::hours(1);
+    let (per_minute, burst) = (300.0, 5);
+    let settings = SaleSettings { sale_opens_at: Some(opens), waiting_room: Some(room(300, burst)) };
+    rooms.set_sale(show, &settings).await.unwrap();
+    for user in create_users(&pool, 60).await {
+        rooms.join(&customer(user), show).await.unwrap();
+    }
+    // A customer watching their place over HTTP, through the outage.
+    let client = reqwest::Client::builder().cookie_store(true).timeout(Duration::from_secs(90)).build().unwrap();
+    let registered = client
+        .post(format!("{base}/api/v1/auth/register"))
+        .json(&json!({"email": "ada@example.com", "name": "Ada", "password": "long enough password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let joined = client.post(format!("{base}/api/v1/shows/{show}/waiting-room")).send().await.unwrap();
+    assert_eq!(joined.status(), StatusCode::OK);
+    let mut events = EventStream::from_response(client.get(format!("{base}/api/v1/shows/{show}/waiting-room/events")).send().await.unwrap());
+
+    rooms.open_now(show).await.unwrap();
+    // 5 a second after a burst of 5: the database stops a second in, with most still waiting.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    cluster.stop().await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let cluster = EmbeddedPostgres::start(&dir, Durability::Durable).await.expect("the cluster again");
+
+    // Everyone is admitted in the end, the watcher hears it, and the allowance that built up
+    // while the database was away was never more than one burst.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (name, data) = events.next(deadline.saturating_duration_since(Instant::now())).await.expect("the watcher is admitted");
+        if name == "place" && serde_json::from_str::<WaitingRoomView>(&data).unwrap().place.is_admitted() {
+            break;
+        }
+    }
+    until_line(&pool, show, Duration::from_secs(60), "everyone is admitted", |l| l.iter().all(|e| e.3.is_some())).await;
+    let opened_at: DateTime<Utc> =
+        sqlx::query_scalar("SELECT opened_at FROM waiting_rooms WHERE show_id = $1").bind(show).fetch_one(&pool).await.unwrap();
+    let entries = line(&pool, show).await;
+    let mut at_once: std::collections::BTreeMap<DateTime<Utc>, usize> = Default::default();
+    for entry in &entries {
+        *at_once.entry(entry.3.unwrap()).or_default() += 1;
+    }
+    let mut admitted = 0;
+    for (at, count) in at_once {
+        assert!(count <= burst as usize, "{count} admitted at once at {at}, more than the burst of {burst}");
+        admitted += count;
+        let bound = f64::from(burst) + per_minute * (at - opened_at).num_microseconds().unwrap() as f64 / 60e6;
+        assert!(admitted as f64 <= bound + 1e-6, "{admitted} admitted by {at}, over {bound:.2}");
+    }
+    assert_eq!(admitted, 61);
+
+    pool.close().await;
+    cluster.stop().await;
+    std::fs::remove_dir_all(&dir).ok();
+}
