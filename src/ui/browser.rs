@@ -26,3 +26,17 @@ fn random_u32() -> u32 {
 fn random_u32() -> u32 {
     rand::random()
 }
+
+/// Runs `tick` every `period` in the browser for as long as the calling component lives. The
+/// server has no timers (wasm-bindgen aborts the process there), so nothing happens on it.
+pub fn every(period: std::time::Duration, tick: impl Fn() + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::prelude::{on_cleanup, set_interval_with_handle};
+        if let Ok(handle) = set_interval_with_handle(tick, period) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (period, tick);
+}

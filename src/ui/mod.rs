@@ -15,4 +15,5 @@ pub mod seat_map;
 pub mod session;
 pub mod show_page;
 pub mod toast;
+pub mod waiting_room;
 pub mod waitlist;

@@ -2,6 +2,7 @@
 //! server (`crate::api::admin`), so hiding a link is never the protection.
 
 pub mod dashboard;
+pub mod sale_panel;
 pub mod show_detail;
 pub mod show_form;
 

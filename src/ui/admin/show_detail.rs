@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use super::sale_panel::SalePanel;
 use super::{SalesBar, money};
 use crate::api::admin::{CancelShow, EditShow, SetCancellationPolicy, SetSeatsBlocked, admin_show};
 use crate::domain::show::format_time;
@@ -186,6 +187,8 @@ fn ShowAdmin(
                     }.into_any()
                 }}
             </div>
+
+            {on_sale.then(|| view! { <SalePanel show_id/> })}
 
             <div class="rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
                 <h2 class="text-lg font-semibold">"Cancellation policy"</h2>
