@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::domain::SeatStatus;
 use crate::domain::layout::row_label;
+use crate::domain::waiting_room::{SaleState, WaitingRoomView};
 
 /// The longest any single request may take before the run is called a failure.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -204,6 +205,56 @@ impl Api {
             Commitment::Hold => format!("/api/v1/shows/{show_id}/holds"),
             Commitment::BookNow => format!("/api/v1/shows/{show_id}/bookings"),
         };
+        let sent = self.send_order(session, &path, &json!({ "seat_ids": seat_ids })).await;
+        let sent = sent.with_context(|| format!("booking seats {seat_ids:?}"))?;
+        let outcome = match sent.status {
+            StatusCode::CREATED | StatusCode::OK => match serde_json::from_slice::<BookingBody>(&sent.body) {
+                Ok(booking) if booking.status == "PENDING" || booking.status == "CONFIRMED" => Outcome::Got,
+                _ => Outcome::Unexpected(sent.status, String::from_utf8_lossy(&sent.body).into_owned()),
+            },
+            StatusCode::CONFLICT => match serde_json::from_slice::<RefusalBody>(&sent.body) {
+                Ok(RefusalBody { code, taken_seat_ids: Some(taken) }) if code == "seats_taken" => {
+                    Outcome::Taken(taken)
+                }
+                _ => Outcome::Unexpected(sent.status, String::from_utf8_lossy(&sent.body).into_owned()),
+            },
+            status => Outcome::Unexpected(status, String::from_utf8_lossy(&sent.body).into_owned()),
+        };
+        Ok(Attempt { outcome, latency: sent.latency, answered_at: sent.answered_at, retries: sent.retries })
+    }
+
+    /// Books `count` of the best seats available at once (`seat_count`), timing the round trip;
+    /// the seats it got, or the server's refusal.
+    pub async fn book_best(
+        &self,
+        session: &Session,
+        show_id: i64,
+        count: u16,
+    ) -> anyhow::Result<BestAttempt> {
+        let path = format!("/api/v1/shows/{show_id}/bookings");
+        let sent = self.send_order(session, &path, &json!({ "seat_count": count })).await?;
+        let seats = match sent.status {
+            StatusCode::CREATED | StatusCode::OK => {
+                match serde_json::from_slice::<BookingWithSeats>(&sent.body) {
+                    Ok(booking) if booking.status == "CONFIRMED" => {
+                        Ok(booking.seats.iter().map(|s| s.id).collect())
+                    }
+                    _ => Err((sent.status, String::from_utf8_lossy(&sent.body).into_owned())),
+                }
+            }
+            status => Err((status, String::from_utf8_lossy(&sent.body).into_owned())),
+        };
+        Ok(BestAttempt { seats, latency: sent.latency, retries: sent.retries })
+    }
+
+    /// Sends an order with a fresh idempotency key, again with the same key after a 5xx or no
+    /// answer; the first other answer, and how long it took.
+    async fn send_order(
+        &self,
+        session: &Session,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<Sent> {
         // One key for the order and all its retries: a retry after a 5xx or a lost answer
         // replays the first outcome instead of booking again.
         let key = format!("bench-{:032x}", rand::random::<u128>());
@@ -212,53 +263,222 @@ impl Api {
         let (status, body) = loop {
             let sent = self
                 .http
-                .post(self.url(&path))
+                .post(self.url(path))
                 .timeout(REQUEST_TIMEOUT)
                 .header(COOKIE, session.cookie.clone())
                 .header("idempotency-key", &key)
-                .json(&json!({ "seat_ids": seat_ids }))
+                .json(body)
                 .send()
                 .await;
             let wait = match sent {
                 Ok(response) if !response.status().is_server_error() => {
                     let status = response.status();
                     match response.bytes().await {
-                        Ok(body) => break (status, body),
+                        Ok(body) => break (status, body.to_vec()),
                         Err(_) => RETRY_PAUSE,
                     }
                 }
-                Ok(response) => response
-                    .headers()
-                    .get(RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok()?.parse().ok())
-                    .map_or(RETRY_PAUSE, Duration::from_secs),
+                Ok(response) => retry_after(&response),
                 Err(_) => RETRY_PAUSE,
             };
             retries += 1;
             if retries > MOST_RETRIES {
-                bail!("booking seats {seat_ids:?} failed {MOST_RETRIES} times in a row (5xx or no answer)");
+                bail!("the order failed {MOST_RETRIES} times in a row (5xx or no answer)");
             }
             tokio::time::sleep(wait).await;
         };
-        let answered_at = Instant::now();
-        let outcome = match status {
-            StatusCode::CREATED | StatusCode::OK => match serde_json::from_slice::<BookingBody>(&body) {
-                Ok(booking) if booking.status == "PENDING" || booking.status == "CONFIRMED" => Outcome::Got,
-                _ => Outcome::Unexpected(status, String::from_utf8_lossy(&body).into_owned()),
-            },
-            StatusCode::CONFLICT => match serde_json::from_slice::<RefusalBody>(&body) {
-                Ok(RefusalBody { code, taken_seat_ids: Some(taken) }) if code == "seats_taken" => {
-                    Outcome::Taken(taken)
-                }
-                _ => Outcome::Unexpected(status, String::from_utf8_lossy(&body).into_owned()),
-            },
-            StatusCode::TOO_MANY_REQUESTS => bail!(
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            bail!(
                 "the server rate-limits bookings: start it with BOXOFFICE_BOOKING_RATE_PER_SECOND=0 to benchmark"
-            ),
-            _ => Outcome::Unexpected(status, String::from_utf8_lossy(&body).into_owned()),
-        };
-        Ok(Attempt { outcome, latency: answered_at - started, answered_at, retries })
+            );
+        }
+        let answered_at = Instant::now();
+        Ok(Sent { status, body, latency: answered_at - started, answered_at, retries })
     }
+
+    // ----- The waiting room ----------------------------------------------------------------
+
+    /// Sets the show's sale (as an admin): `PUT /admin/shows/{id}/sale`.
+    pub async fn set_sale(
+        &self,
+        admin: &Session,
+        show_id: i64,
+        sale_opens_at: chrono::DateTime<chrono::Utc>,
+        admissions_per_minute: u32,
+    ) -> anyhow::Result<SaleState> {
+        let body = json!({
+            "sale_opens_at": sale_opens_at,
+            "waiting_room": { "admissions_per_minute": admissions_per_minute },
+        });
+        let response = self
+            .http
+            .put(self.url(&format!("/api/v1/admin/shows/{show_id}/sale")))
+            .timeout(REQUEST_TIMEOUT)
+            .header(COOKIE, admin.cookie.clone())
+            .json(&body)
+            .send()
+            .await?;
+        Ok(expect(response, StatusCode::OK, "setting the sale").await?.json().await?)
+    }
+
+    /// Opens the show's sale now (as an admin).
+    pub async fn open_sale_now(&self, admin: &Session, show_id: i64) -> anyhow::Result<SaleState> {
+        let response = self
+            .http
+            .post(self.url(&format!("/api/v1/admin/shows/{show_id}/sale/open-now")))
+            .timeout(REQUEST_TIMEOUT)
+            .header(COOKIE, admin.cookie.clone())
+            .send()
+            .await?;
+        Ok(expect(response, StatusCode::OK, "opening the sale").await?.json().await?)
+    }
+
+    /// The show's sale as its admin sees it.
+    pub async fn sale(&self, admin: &Session, show_id: i64) -> anyhow::Result<SaleState> {
+        let response = self
+            .http
+            .get(self.url(&format!("/api/v1/admin/shows/{show_id}/sale")))
+            .timeout(REQUEST_TIMEOUT)
+            .header(COOKIE, admin.cookie.clone())
+            .send()
+            .await?;
+        Ok(expect(response, StatusCode::OK, "reading the sale").await?.json().await?)
+    }
+
+    /// Joins the show's waiting room (again after a 5xx or no answer: joining is idempotent);
+    /// the place and the times it was sent again.
+    pub async fn join_waiting_room(
+        &self,
+        session: &Session,
+        show_id: i64,
+    ) -> anyhow::Result<(WaitingRoomView, u32)> {
+        let url = self.url(&format!("/api/v1/shows/{show_id}/waiting-room"));
+        let mut retries = 0;
+        loop {
+            let sent = self
+                .http
+                .post(&url)
+                .timeout(REQUEST_TIMEOUT)
+                .header(COOKIE, session.cookie.clone())
+                .send()
+                .await;
+            let wait = match sent {
+                Ok(response) if !response.status().is_server_error() => {
+                    if response.status() == StatusCode::TOO_MANY_REQUESTS {
+                        bail!(
+                            "the server limits waiting-room joins: start it with \
+                             BOXOFFICE_WAITING_ROOM_JOINS_PER_MINUTE=0 to benchmark"
+                        );
+                    }
+                    let view =
+                        expect(response, StatusCode::OK, "joining the waiting room").await?.json().await?;
+                    return Ok((view, retries));
+                }
+                Ok(response) => retry_after(&response),
+                Err(_) => RETRY_PAUSE,
+            };
+            retries += 1;
+            if retries > MOST_RETRIES {
+                bail!("joining the waiting room failed {MOST_RETRIES} times in a row (5xx or no answer)");
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// The customer's place now (`GET /shows/{id}/waiting-room`).
+    pub async fn place(&self, session: &Session, show_id: i64) -> anyhow::Result<WaitingRoomView> {
+        let response = self
+            .http
+            .get(self.url(&format!("/api/v1/shows/{show_id}/waiting-room")))
+            .timeout(REQUEST_TIMEOUT)
+            .header(COOKIE, session.cookie.clone())
+            .send()
+            .await?;
+        Ok(expect(response, StatusCode::OK, "reading a place in the waiting room").await?.json().await?)
+    }
+
+    /// Opens the customer's place stream on `http` (a client of its own: the stream keeps its
+    /// connection). Each item: a `place` event's view, or `None` for `closed`.
+    pub async fn place_events(
+        &self,
+        http: &Client,
+        session: &Session,
+        show_id: i64,
+    ) -> anyhow::Result<impl futures::Stream<Item = anyhow::Result<Option<WaitingRoomView>>> + use<>> {
+        use eventsource_stream::Eventsource;
+        use futures::StreamExt;
+        // Like a browser's EventSource, open again after a 5xx (a swamped server sheds load)
+        // or no answer.
+        let url = self.url(&format!("/api/v1/shows/{show_id}/waiting-room/events"));
+        let mut retries = 0;
+        let response = loop {
+            let wait = match http.get(&url).header(COOKIE, session.cookie.clone()).send().await {
+                Ok(response) if !response.status().is_server_error() => break response,
+                Ok(response) => retry_after(&response),
+                Err(_) => RETRY_PAUSE,
+            };
+            retries += 1;
+            if retries > MOST_RETRIES {
+                bail!("opening the place stream failed {MOST_RETRIES} times in a row (5xx or no answer)");
+            }
+            tokio::time::sleep(wait).await;
+        };
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            bail!(
+                "the server limits event streams per client: start it with BOXOFFICE_EVENT_STREAMS_PER_IP=0"
+            );
+        }
+        anyhow::ensure!(response.status().is_success(), "the place stream answered {}", response.status());
+        Ok(response.bytes_stream().eventsource().filter_map(|event| async move {
+            let event = match event {
+                Ok(event) => event,
+                Err(error) => return Some(Err(anyhow::anyhow!("reading the place stream: {error}"))),
+            };
+            match event.event.as_str() {
+                "place" => Some(serde_json::from_str(&event.data).map(Some).context("a place event")),
+                "closed" => Some(Ok(None)),
+                _ => None,
+            }
+        }))
+    }
+}
+
+/// An order's answer, after any retries.
+struct Sent {
+    status: StatusCode,
+    body: Vec<u8>,
+    latency: Duration,
+    answered_at: Instant,
+    retries: u32,
+}
+
+/// What became of a request for the best seats available.
+#[derive(Debug)]
+pub struct BestAttempt {
+    /// The seats booked, or the status and body of a refusal.
+    pub seats: Result<Vec<i32>, (StatusCode, String)>,
+    pub latency: Duration,
+    pub retries: u32,
+}
+
+#[derive(Debug, Deserialize)]
+struct BookingWithSeats {
+    status: String,
+    seats: Vec<BookedSeatBody>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BookedSeatBody {
+    id: i32,
+}
+
+/// How long a 5xx answer asks us to wait before trying again.
+fn retry_after(response: &Response) -> Duration {
+    response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .map_or(RETRY_PAUSE, Duration::from_secs)
 }
 
 /// Fails with the server's own words unless the answer has the `wanted` status.

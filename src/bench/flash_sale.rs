@@ -414,7 +414,7 @@ async fn finish_watching(
 
 /// Reads back what was sold: from the database when the benchmark can reach it, else from the
 /// seat map.
-async fn check_sold(
+pub(super) async fn check_sold(
     database: Option<&PgPool>,
     api: &Api,
     show_id: i64,

@@ -9,6 +9,7 @@ mod live;
 mod pgbench;
 mod reads;
 mod stats;
+mod waiting_room;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -42,11 +43,20 @@ pub enum Scenario {
     Watchers,
     /// PostgreSQL's pgbench running the app's booking statement (needs database access).
     Pgbench,
+    /// Many customers join a waiting room, then the sale opens at a set rate and the admitted
+    /// book.
+    WaitingRoom,
 }
 
 impl Scenario {
-    const ALL: [Scenario; 5] =
-        [Scenario::FlashSale, Scenario::HotSeat, Scenario::SeatMap, Scenario::Watchers, Scenario::Pgbench];
+    const ALL: [Scenario; 6] = [
+        Scenario::FlashSale,
+        Scenario::HotSeat,
+        Scenario::SeatMap,
+        Scenario::Watchers,
+        Scenario::Pgbench,
+        Scenario::WaitingRoom,
+    ];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -83,6 +93,25 @@ pub struct BenchArgs {
     /// (BOXOFFICE_DB_MAX_CONNECTIONS), the concurrency PostgreSQL sees from the app.
     #[arg(long)]
     pub pgbench_clients: Option<u32>,
+    /// Customers joining the waiting room (accounts signed up beforehand, like --clients); each
+    /// books two seats once admitted.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub room_customers: u32,
+    /// The waiting room's admission rate, customers a minute (the room's burst is its default,
+    /// five seconds' worth).
+    #[arg(long, default_value_t = 6_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub admissions_per_minute: u32,
+    /// How many of the waiting-room customers keep their place open live (an event stream
+    /// each, as the browser's page does); the others ask for it every 2 s. Default: all.
+    #[arg(long)]
+    pub room_watchers: Option<u32>,
+    /// The waiting-room joins are spread evenly over this many seconds before the opening.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub join_seconds: u64,
+    /// How long the admitted may go on booking after the last admission before the
+    /// waiting-room run stops waiting (and reports those still unanswered).
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub booking_grace_seconds: u64,
     /// Where to write every figure as JSON.
     #[arg(long, default_value = "bench-results.json")]
     pub out: PathBuf,
@@ -110,6 +139,7 @@ struct Results {
     pgbench: Option<pgbench::PgbenchReport>,
     /// Batches as the app's claim queue sends them.
     pgbench_batched: Option<pgbench::PgbenchReport>,
+    waiting_room: Option<waiting_room::WaitingRoomReport>,
     /// App bookings per second in the flash sale ÷ pgbench's bookings per second.
     app_to_pgbench: Option<f64>,
     app_to_pgbench_batched: Option<f64>,
@@ -120,7 +150,7 @@ struct Results {
 pub async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<()> {
     raise_open_file_limit();
     let progress = Progress::new();
-    let api = Api::new(&args.url, args.clients as usize + args.readers as usize)?;
+    let api = Api::new(&args.url, args.clients.max(args.room_customers) as usize + args.readers as usize)?;
     let admin =
         api.login(&args.admin_email, &args.admin_password).await.context("signing in as the admin")?;
     let database_url = settings.database_url.clone().or_else(|| {
@@ -146,8 +176,14 @@ pub async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<()> {
     let wants = |scenario| args.scenarios.contains(&scenario);
 
     let needs_customers = wants(Scenario::FlashSale) || wants(Scenario::HotSeat) || wants(Scenario::Watchers);
-    let customers =
-        if needs_customers { sign_up(&setup.api, args.clients, &progress).await? } else { vec![] };
+    let accounts = match (needs_customers, wants(Scenario::WaitingRoom)) {
+        (true, true) => args.clients.max(args.room_customers),
+        (true, false) => args.clients,
+        (false, true) => args.room_customers,
+        (false, false) => 0,
+    };
+    let everyone = if accounts > 0 { sign_up(&setup.api, accounts, &progress).await? } else { vec![] };
+    let customers = &everyone[..(args.clients as usize).min(everyone.len())];
     let mut results = Results {
         started_at: chrono::Utc::now(),
         url: args.url.clone(),
@@ -159,17 +195,18 @@ pub async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<()> {
         watchers: None,
         pgbench: None,
         pgbench_batched: None,
+        waiting_room: None,
         app_to_pgbench: None,
         app_to_pgbench_batched: None,
     };
     if wants(Scenario::FlashSale) {
         progress.scenario("1. Flash sale");
         results.flash_sale =
-            Some(flash_sale::run(&setup, &customers, args.seats as usize, 0, &progress).await?);
+            Some(flash_sale::run(&setup, customers, args.seats as usize, 0, &progress).await?);
     }
     if wants(Scenario::HotSeat) {
         progress.scenario("2. Hot seat");
-        results.hot_seat = Some(hot_seat::run(&setup, &customers).await?);
+        results.hot_seat = Some(hot_seat::run(&setup, customers).await?);
     }
     if wants(Scenario::SeatMap) {
         progress.scenario("3. Seat-map reads");
@@ -180,7 +217,7 @@ pub async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<()> {
         progress.scenario("4. Live watchers");
         let watchers = args.watchers as usize;
         results.watchers =
-            Some(flash_sale::run(&setup, &customers, args.seats as usize, watchers, &progress).await?);
+            Some(flash_sale::run(&setup, customers, args.seats as usize, watchers, &progress).await?);
     }
     if wants(Scenario::Pgbench) {
         progress.scenario("5. The physical limit (pgbench)");
@@ -211,12 +248,26 @@ pub async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<()> {
         }
     }
 
+    if wants(Scenario::WaitingRoom) {
+        progress.scenario("6. Waiting room");
+        let count = args.room_customers as usize;
+        let options = waiting_room::Options {
+            watchers: args.room_watchers.map_or(count, |w| w as usize),
+            admissions_per_minute: args.admissions_per_minute,
+            join_window: Duration::from_secs(args.join_seconds),
+            booking_grace: Duration::from_secs(args.booking_grace_seconds),
+        };
+        results.waiting_room =
+            Some(waiting_room::run(&setup, &everyone[..count], &options, &progress).await?);
+    }
+
     let json = serde_json::to_string_pretty(&results)?;
     std::fs::write(&args.out, json).with_context(|| format!("writing {}", args.out.display()))?;
     print_table(&results);
     println!("\nEvery figure: {}", args.out.display());
     let broken = results.flash_sale.iter().chain(&results.watchers).any(|sale| !sale.check.ok)
-        || results.hot_seat.as_ref().is_some_and(|hot| !hot.ok);
+        || results.hot_seat.as_ref().is_some_and(|hot| !hot.ok)
+        || results.waiting_room.as_ref().is_some_and(|room| !room.check.ok);
     anyhow::ensure!(!broken, "a booking rule was broken: see the table above");
     Ok(())
 }
@@ -374,5 +425,8 @@ fn print_table(results: &Results) {
         if let Some(ratio) = ratio {
             println!("{:<24} the app books at {:.0}% of that rate", "", 100.0 * ratio);
         }
+    }
+    if let Some(room) = &results.waiting_room {
+        waiting_room::print(room);
     }
 }
