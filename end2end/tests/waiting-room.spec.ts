@@ -12,7 +12,7 @@ async function book(page: Page, label: string): Promise<void> {
 }
 
 test("a sale behind a waiting room: a countdown, random places 1 to 3 at the opening, admission in that order, and no seats without a pass", async ({ browser, baseURL }) => {
-  test.setTimeout(90_000);
+  test.setTimeout(150_000);
 
   // Three customers who will queue, and a fourth who will not (signing up is the slow part,
   // so it comes before the clock to the opening starts).
@@ -21,8 +21,8 @@ test("a sale behind a waiting room: a countdown, random places 1 to 3 at the ope
   );
   const queued = [ana, ben, cy];
 
-  // The admin makes a show of eight seats whose sale opens in 20 s behind a waiting room
-  // admitting 12 a minute, one at a time (one every 5 s). Admissions start paused, so every
+  // The admin makes a show of eight seats whose sale opens in 40 s behind a waiting room
+  // admitting 6 a minute, one at a time (one every 10 s: room for a busy machine). Admissions start paused, so every
   // place given at the opening can be seen before anyone is let in.
   const title = `Flash Sale ${Date.now()}`;
   const admin = await request.newContext({ baseURL });
@@ -42,11 +42,11 @@ test("a sale behind a waiting room: a countdown, random places 1 to 3 at the ope
   });
   expect(created.status(), await created.text()).toBe(201);
   const showId: number = (await created.json()).id;
-  const opensAt = new Date(Date.now() + 20_000);
+  const opensAt = new Date(Date.now() + 40_000);
   const sale = await admin.put(`/api/v1/admin/shows/${showId}/sale`, {
     data: {
       sale_opens_at: opensAt.toISOString(),
-      waiting_room: { admissions_per_minute: 12, burst: 1, pass_minutes: 10 },
+      waiting_room: { admissions_per_minute: 6, burst: 1, pass_minutes: 10 },
     },
   });
   expect(sale.status(), await sale.text()).toBe(200);
@@ -60,7 +60,7 @@ test("a sale behind a waiting room: a countdown, random places 1 to 3 at the ope
     await page.goto(`/shows/${showId}`);
     await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
     const countdown = page.getByTestId("sale-countdown");
-    await expect(countdown).toHaveText(/^Sales open in 00:00:[0-2]\d · at \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    await expect(countdown).toHaveText(/^Sales open in 00:00:[0-4]\d · at \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
     const shown = (await countdown.textContent())!;
     await expect(countdown).not.toHaveText(shown);
     await expect(page.getByTestId("seat-map")).toHaveCount(0);
@@ -90,7 +90,7 @@ test("a sale behind a waiting room: a countdown, random places 1 to 3 at the ope
   const byNumber = new Map<number, Page>();
   for (const page of queued) {
     const number = page.getByTestId("place-number");
-    await expect(number).toHaveText(/^[123]$/, { timeout: 30_000 });
+    await expect(number).toHaveText(/^[123]$/, { timeout: 50_000 });
     await expect(page.getByTestId("place-wait")).toHaveText("· Admissions are paused");
     await expect(page.getByTestId("waiting-room").getByRole("status")).toContainText("3 people are waiting.");
     byNumber.set(Number(await number.textContent()), page);
@@ -122,13 +122,13 @@ test("a sale behind a waiting room: a countdown, random places 1 to 3 at the ope
   await expect(third.getByTestId("seat-map")).toHaveCount(0);
   await book(first, "A1");
 
-  // Five seconds after the first: the second, while the third waits as number 1.
-  await expect(second.getByTestId("pass-banner")).toBeVisible({ timeout: 15_000 });
+  // Ten seconds after the first: the second, while the third waits as number 1.
+  await expect(second.getByTestId("pass-banner")).toBeVisible({ timeout: 25_000 });
   await expect(third.getByTestId("place-number")).toHaveText("1");
   await expect(third.getByTestId("seat-map")).toHaveCount(0);
   await book(second, "A2");
 
-  await expect(third.getByTestId("pass-banner")).toBeVisible({ timeout: 15_000 });
+  await expect(third.getByTestId("pass-banner")).toBeVisible({ timeout: 25_000 });
   await book(third, "A3");
 
   await expect(panel.getByTestId("sale-admitted")).toHaveText("3");

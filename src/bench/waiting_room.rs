@@ -254,6 +254,7 @@ pub async fn run(
     let mut done = Vec::with_capacity(count);
     let mut first_error = None;
     let mut complete = true;
+    let mut customer_failures = 0usize;
     loop {
         if cut_off.is_none() && room.admitted.load(Ordering::Relaxed) == count {
             cut_off = Some(Instant::now() + options.booking_grace);
@@ -283,11 +284,19 @@ pub async fn run(
         };
         match figures {
             Ok(figures) => done.push(figures),
-            Err(error) => {
-                // One failure makes the run's figures meaningless: stop the others.
+            // Before the opening one failure makes the run meaningless: stop the others.
+            Err(error) if !*open_tx.borrow() => {
                 first_error.get_or_insert(error);
                 room.failed.store(true, Ordering::Relaxed);
                 break;
+            }
+            // After it, a customer who gave up is a figure of the run, reported with the rest.
+            Err(error) => {
+                if customer_failures == 0 {
+                    progress.done(&format!("a customer gave up: {error:#}"));
+                }
+                customer_failures += 1;
+                complete = false;
             }
         }
     }
@@ -297,8 +306,11 @@ pub async fn run(
     if let Some(error) = first_error {
         return Err(error);
     }
+    if customer_failures > 0 {
+        progress.done(&format!("{customer_failures} customers gave up after the opening (5xx or no answer, or refused too often)"));
+    }
     if !complete {
-        // The customers still booking: their figures up to the admission.
+        // The customers still booking, or who gave up: their figures up to the admission.
         let booked: std::collections::HashSet<usize> = done.iter().map(|c| c.index).collect();
         let admitted = room.admitted_figures.lock().expect("admitted figures lock");
         done.extend(admitted.iter().filter(|c| !booked.contains(&c.index)).cloned());

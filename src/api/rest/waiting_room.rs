@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use super::auth::{Admin, SignedIn};
 use super::error::{ApiError, ApiJson, ApiPath, BadRequest, ErrorBody, Guest, RateLimited};
 use crate::api::events::Permit;
-use crate::domain::waiting_room::{SaleSettings, SaleState, WaitingRoomSettings, WaitingRoomView};
+use crate::domain::waiting_room::{PlaceInLine, SaleSettings, SaleState, WaitingRoomSettings, WaitingRoomView};
 use crate::server::event_streams::StreamPermit;
 use crate::server::rate_limit::client_ip;
 use crate::server::state::AppState;
@@ -116,7 +116,15 @@ async fn place_events(
     Permit(permit): Permit,
 ) -> Result<Response, ApiError> {
     let (first, line) = rooms.watch(&user, id).await?;
-    let state = PlaceStream { user_id: user.id, next: Some(first), last: None, line, closed: false, _permit: permit };
+    let state = PlaceStream {
+        user_id: user.id,
+        next: Some(first),
+        last: None,
+        last_sent: std::time::Instant::now(),
+        line,
+        closed: false,
+        _permit: permit,
+    };
     let events = stream::unfold(state, |mut state| async move {
         let event = state.next_event().await?;
         Some((Ok::<_, Infallible>(event), state))
@@ -124,12 +132,17 @@ async fn place_events(
     Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
 }
 
+/// How often a waiting customer is told their number moved at most (a change of state, such as
+/// their turn, is sent at once): with thousands waiting, the line moves at every read.
+const NUMBER_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// One customer's place stream: the first view, then a view whenever what they see changed in
 /// this instance's latest read of the line. The permit counts it against the client's streams.
 struct PlaceStream {
     user_id: i64,
     next: Option<WaitingRoomView>,
     last: Option<WaitingRoomView>,
+    last_sent: std::time::Instant,
     line: tokio::sync::watch::Receiver<Option<std::sync::Arc<Line>>>,
     closed: bool,
     _permit: StreamPermit,
@@ -153,11 +166,19 @@ impl PlaceStream {
                 self.closed = true;
                 return Some(Event::default().event("closed").data("{}"));
             };
-            if self.last.as_ref().is_some_and(|last| last.same_for_customer(&view)) {
-                continue;
+            if let Some(last) = &self.last {
+                // A read that began before the last view (say, before the customer joined)
+                // would take them back in time.
+                let stale = view.now < last.now;
+                let only_moved = matches!((last.place, view.place), (PlaceInLine::Waiting { .. }, PlaceInLine::Waiting { .. }))
+                    && self.last_sent.elapsed() < NUMBER_EVERY;
+                if stale || only_moved || last.same_for_customer(&view) {
+                    continue;
+                }
             }
             let event = place_event(&view);
             self.last = Some(view);
+            self.last_sent = std::time::Instant::now();
             return Some(event);
         }
     }

@@ -126,7 +126,7 @@ impl Bookings {
     ) -> Result<Booking, ServiceError> {
         self.policy.admit(customer)?;
         let order = ordering::SeatOrder { show_id, user_id: customer.id, seats, commitment, idempotency_key: key };
-        let booking = ordering::order_seats(&self.claims, &self.rules, order).await?;
+        let booking = ordering::order_seats(&self.claims, &self.feed, &self.rules, order).await?;
         match booking.failure.clone() {
             Some(failure) => Err(failure.refusal(&booking).into()),
             None => {

@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::service::ServiceError;
 use crate::service::claims::{Claim, Claims, REFUSALS_RECORDED_PER_MINUTE};
 use crate::service::error::retrying;
-use crate::service::shows;
+use crate::service::live::LiveFeed;
 
 /// Hold the seats until the hold expires, or book them at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,9 +40,10 @@ const BEST_AVAILABLE_ATTEMPTS: u32 = 12;
 /// Claims the seats of `order`: all or nothing. A booking that could not get its seats is
 /// recorded as FAILED and returned as such (its `failure` says why); replaying the same
 /// idempotency key returns the first booking, whatever it was.
-#[tracing::instrument(skip(claims, rules), fields(show_id = order.show_id, user_id = order.user_id))]
+#[tracing::instrument(skip(claims, feed, rules), fields(show_id = order.show_id, user_id = order.user_id))]
 pub(super) async fn order_seats(
     claims: &Claims,
+    feed: &LiveFeed,
     rules: &BookingRules,
     order: SeatOrder,
 ) -> Result<Booking, ServiceError> {
@@ -68,7 +69,12 @@ pub(super) async fn order_seats(
         SeatRequest::BestAvailable { count, category } => {
             let mut attempt = 1;
             loop {
-                let map = shows::seat_map(pool, order.order.show_id).await?;
+                // The seat map as this instance keeps it (at most a moment old): a seat it shows
+                // free that was just taken only loses the claim, and the next pick spreads wider.
+                // Reading every seat from the database per attempt made a crowd let in at once
+                // (a waiting room's burst) queue on those reads.
+                let cached = feed.show(order.order.show_id).await?;
+                let map = &cached.seat_map;
                 selling(map.status, map.starts_at, chrono::Utc::now())?;
                 if let Some(wanted) = &category
                     && !map.categories.iter().any(|c| &c.code == wanted)

@@ -5,6 +5,11 @@
 //! within the feed's batching window, and nothing is served older than [`MAX_AGE`] (holds that
 //! lapse change a seat without anyone writing).
 //!
+//! Reads of one show are not repeated in parallel: a customer who misses the cache waits for
+//! the read in progress, if any, and then takes the first read that began after they asked
+//! (which sees everything committed before they asked, their own booking included), so a
+//! crowd arriving while bookings keep changing the show costs one read at a time, not one each.
+//!
 //! It also remembers, for [`MISSING_FOR`], which show ids do not exist, so that a loop of
 //! requests for unknown shows does not read the database each time; a show's creation is
 //! announced like any change, which forgets that it was missing on every instance.
@@ -51,7 +56,11 @@ struct State {
     generations: HashMap<i64, u64>,
     /// Bumped when every show is invalidated at once.
     epoch: u64,
+    /// One reader of each show at a time, with its latest read and when that read began.
+    readers: HashMap<i64, Reader>,
 }
+
+type Reader = Arc<tokio::sync::Mutex<Option<(Instant, Arc<CachedShow>)>>>;
 
 struct Entry {
     view: Arc<CachedShow>,
@@ -63,20 +72,44 @@ impl State {
         (self.epoch, self.generations.get(&show_id).copied().unwrap_or_default())
     }
 
+    /// The show as kept, if it is fresh.
+    fn fresh(&self, show_id: i64) -> Option<Arc<CachedShow>> {
+        self.entries.get(&show_id).filter(|entry| entry.loaded_at.elapsed() < MAX_AGE).map(|entry| entry.view.clone())
+    }
+
     fn is_missing(&self, show_id: i64) -> bool {
         self.missing.get(&show_id).is_some_and(|found| found.elapsed() < MISSING_FOR)
     }
 }
 
 impl ShowCache {
-    /// The show from memory when fresh, else read from the database (and kept).
+    /// The show from memory when fresh, else read from the database (and kept), waiting for a
+    /// read of it already under way and taking that when it began after this call.
     pub async fn get(&self, pool: &PgPool, show_id: i64) -> Result<Arc<CachedShow>, ServiceError> {
+        let asked_at = Instant::now();
+        let reader = {
+            let mut state = lock(&self.state);
+            if let Some(view) = state.fresh(show_id) {
+                return Ok(view);
+            }
+            if state.is_missing(show_id) {
+                return Err(AppError::ShowNotFound.into());
+            }
+            if state.readers.len() >= CAPACITY {
+                state.readers.retain(|_, reader| Arc::strong_count(reader) > 1);
+            }
+            state.readers.entry(show_id).or_default().clone()
+        };
+        let mut latest = reader.lock().await;
+        if let Some((began, view)) = latest.as_ref()
+            && *began >= asked_at
+        {
+            return Ok(view.clone());
+        }
         let version = {
             let state = lock(&self.state);
-            if let Some(entry) = state.entries.get(&show_id)
-                && entry.loaded_at.elapsed() < MAX_AGE
-            {
-                return Ok(entry.view.clone());
+            if let Some(view) = state.fresh(show_id) {
+                return Ok(view);
             }
             if state.is_missing(show_id) {
                 return Err(AppError::ShowNotFound.into());
@@ -93,6 +126,7 @@ impl ShowCache {
             read => read?,
         };
         let view = Arc::new(CachedShow { show, seat_map });
+        *latest = Some((loaded_at, view.clone()));
         let mut state = lock(&self.state);
         // Invalidated while we read: what we read may predate the change, so do not keep it.
         if state.version(show_id) == version {
