@@ -1,5 +1,6 @@
-//! The benchmark's side of the REST API: what a mobile app or partner would send. (Over 400
-//! lines because every call the scenarios make, with its retry and timing rules, is one client.)
+//! The benchmark's side of the REST API: what a mobile app or partner would send.
+//! (Over 400 lines because every call the scenarios make, with its retry and timing rules, is
+//! one client.)
 
 use std::time::{Duration, Instant};
 

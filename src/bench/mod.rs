@@ -1,7 +1,8 @@
 //! `boxoffice bench`: load any Box Office deployment through its REST API like a crowd of real
 //! customers, and report throughput, latency and the database's own limit. See
-//! docs/PERFORMANCE.md for the method and the figures. (Over 400 lines because the command's
-//! options, its dispatch to every scenario and the combined report belong together.)
+//! docs/PERFORMANCE.md for the method and the figures.
+//! (Over 400 lines because the command's options, its dispatch to every scenario and the
+//! combined report belong together.)
 
 mod client;
 mod flash_sale;

@@ -2,8 +2,9 @@
 //! its place open live (`/waiting-room/events`, as the browser's page does), and when the
 //! sale opens is admitted at the room's rate; each admitted customer books two of the best
 //! seats at once. Measured: how fast a join is answered, how late a customer hears of their
-//! admission, whether the admissions keep to the rate, and the seats booked a second. (Over 400
-//! lines because the scenario, its customers, its report and its checks are one measurement.)
+//! admission, whether the admissions keep to the rate, and the seats booked a second.
+//! (Over 400 lines because the scenario, its customers, its report and its checks are one
+//! measurement.)
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -18,6 +18,10 @@ use crate::service::error::retrying;
 /// Places of those who joined after the opening start here (above any shuffled place).
 pub(super) const LATE_PLACES: i64 = 1 << 40;
 
+/// The rooms whose sale has opened, of shows still selling.
+const DUE_ROOMS: &str = "FROM waiting_rooms r JOIN shows s ON s.id = r.show_id
+    WHERE coalesce(s.sale_opens_at, '-infinity') <= now() AND show_is_selling(s.status, s.starts_at)";
+
 #[derive(sqlx::FromRow)]
 struct DueRoom {
     show_id: i64,
@@ -33,16 +37,17 @@ struct DueRoom {
 /// One pass over the rooms whose sale has opened: opens their lines and admits whom the rate
 /// allows. Returns the shows whose line moved.
 pub async fn admit_due(pool: &PgPool) -> Result<Vec<i64>, ServiceError> {
+    // Most of the time no sale is open behind a room: one cheap read, no transaction.
+    let any_due: bool = sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 {DUE_ROOMS})")).fetch_one(pool).await?;
+    if !any_due {
+        return Ok(Vec::new());
+    }
     retrying(|| async {
         let mut tx = pool.begin().await?;
-        let rooms: Vec<DueRoom> = sqlx::query_as(
-            "SELECT r.show_id, r.admissions_per_minute, r.burst, r.pass_seconds, r.paused, r.opened_at,
-                    r.tokens, r.tokens_at
-             FROM waiting_rooms r JOIN shows s ON s.id = r.show_id
-             WHERE coalesce(s.sale_opens_at, '-infinity') <= now() AND show_is_selling(s.status, s.starts_at)
-             ORDER BY r.show_id
-             FOR UPDATE OF r SKIP LOCKED",
-        )
+        let rooms: Vec<DueRoom> = sqlx::query_as(&format!(
+            "SELECT r.show_id, r.admissions_per_minute, r.burst, r.pass_seconds, r.paused, r.opened_at, r.tokens, r.tokens_at
+             {DUE_ROOMS} ORDER BY r.show_id FOR UPDATE OF r SKIP LOCKED"
+        ))
         .fetch_all(&mut *tx)
         .await?;
         if rooms.is_empty() {
