@@ -35,12 +35,12 @@ struct DueRoom {
 }
 
 /// One pass over the rooms whose sale has opened: opens their lines and admits whom the rate
-/// allows. Returns the shows whose line moved.
-pub async fn admit_due(pool: &PgPool) -> Result<Vec<i64>, ServiceError> {
+/// allows. Returns the shows whose line moved, or None when no room's sale is open.
+pub async fn admit_due(pool: &PgPool) -> Result<Option<Vec<i64>>, ServiceError> {
     // Most of the time no sale is open behind a room: one cheap read, no transaction.
     let any_due: bool = sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 {DUE_ROOMS})")).fetch_one(pool).await?;
     if !any_due {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     retrying(|| async {
         let mut tx = pool.begin().await?;
@@ -65,6 +65,7 @@ pub async fn admit_due(pool: &PgPool) -> Result<Vec<i64>, ServiceError> {
         Ok(moved)
     })
     .await
+    .map(Some)
 }
 
 /// Opens the room's line if it has not opened, then admits as many as the allowance lets.

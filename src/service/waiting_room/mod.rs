@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 pub use self::admission::admit_due;
 pub use self::line::Line;
@@ -33,6 +33,9 @@ use crate::error::AppError;
 
 /// How often each instance admits from the rooms whose sale has opened.
 pub const ADMIT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+/// How often each instance looks for a sale that opened while none is open behind a room (an
+/// admin's change on this instance looks at once).
+const IDLE_LOOK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// This instance's waiting-room service: a cheap handle.
 #[derive(Clone)]
@@ -40,6 +43,8 @@ pub struct WaitingRooms {
     pool: PgPool,
     feed: LiveFeed,
     lines: Lines,
+    /// Wakes this instance's admitter (an admin changed a sale here).
+    admitter: Arc<Notify>,
     requests_per_customer: Arc<RateLimit<i64>>,
 }
 
@@ -55,12 +60,14 @@ struct EntryRow {
 }
 
 impl WaitingRooms {
-    /// Starts admitting (every [`ADMIT_EVERY`]) and reading watched lines on this instance.
+    /// Starts admitting (every [`ADMIT_EVERY`] while a sale behind a room is open) and reading
+    /// watched lines on this instance.
     pub fn start(pool: PgPool, feed: LiveFeed, supervisor: &Supervisor, requests_per_second: u32) -> Self {
         let rooms = Self {
             pool: pool.clone(),
             feed,
             lines: Lines::default(),
+            admitter: Arc::default(),
             requests_per_customer: Arc::new(RateLimit::per_second(requests_per_second)),
         };
         supervisor.spawn("waiting room admitter", {
@@ -75,15 +82,27 @@ impl WaitingRooms {
     }
 
     async fn admit_continuously(self) {
-        let mut every = tokio::time::interval(ADMIT_EVERY);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         while !self.pool.is_closed() {
-            every.tick().await;
-            match admit_due(&self.pool).await {
-                Ok(moved) if !moved.is_empty() => self.lines.changed(),
-                Ok(_) => {}
-                Err(error) if error.is_unreachable() => tracing::debug!(%error, "admitting: database unreachable"),
-                Err(error) => tracing::warn!(%error, "admitting from waiting rooms failed"),
+            let pause = match admit_due(&self.pool).await {
+                Ok(Some(moved)) => {
+                    if !moved.is_empty() {
+                        self.lines.changed();
+                    }
+                    ADMIT_EVERY
+                }
+                Ok(None) => IDLE_LOOK_EVERY,
+                Err(error) if error.is_unreachable() => {
+                    tracing::debug!(%error, "admitting: database unreachable");
+                    IDLE_LOOK_EVERY
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "admitting from waiting rooms failed");
+                    IDLE_LOOK_EVERY
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = self.admitter.notified() => {}
             }
         }
     }
@@ -343,5 +362,6 @@ impl WaitingRooms {
     fn changed(&self, show_id: i64) {
         self.feed.changed(show_id);
         self.lines.changed();
+        self.admitter.notify_one();
     }
 }
