@@ -77,55 +77,8 @@ psql -X -q -At -h "$data_dir/run" -p 5432 -U postgres -d boxoffice -c \
 # a line "-- invariant: <description>" and one SELECT, ending with ";", returning the rows that
 # break it.
 printf '\n==> invariants (%s) on the fuzzed database\n' "$invariants"
-python3 - "$invariants" "$data_dir/run" <<'PY' || failed+=("the invariants")
-import re
-import subprocess
-import sys
-
-path, socket = sys.argv[1], sys.argv[2]
-checks, description, lines = [], None, []
-for number, line in enumerate(open(path, encoding="utf-8"), 1):
-    marker = re.match(r"\s*--\s*invariant:\s*(.*\S)", line)
-    if marker:
-        if description is not None:
-            sys.exit(f"{path}:{number}: the check '{description}' has no query ending with ';'")
-        description, lines = marker.group(1), []
-    elif description is not None:
-        lines.append(line)
-        if line.rstrip().endswith(";"):
-            query = "".join(lines).strip().rstrip(";").strip()
-            if not query:
-                sys.exit(f"{path}:{number}: the check '{description}' has no query")
-            checks.append((description, query))
-            description = None
-if description is not None:
-    sys.exit(f"{path}: the check '{description}' has no query ending with ';'")
-if not checks:
-    sys.exit(f"{path}: no '-- invariant:' checks found")
-
-def psql(sql, *options):
-    return subprocess.run(
-        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socket, "-p", "5432", "-U", "postgres",
-         "-d", "boxoffice", *options, "-c", sql],
-        capture_output=True, text=True)
-
-broken = 0
-for description, query in checks:
-    counted = psql(f"SELECT count(*) FROM (\n{query}\n) AS violations", "-A", "-t")
-    if counted.returncode != 0:
-        print(f"FAILED TO RUN: {description}\n{counted.stderr.strip()}")
-        broken += 1
-        continue
-    violations = int(counted.stdout.strip())
-    if violations:
-        broken += 1
-        rows = psql(f"SELECT * FROM (\n{query}\n) AS violations LIMIT 10")
-        print(f"BROKEN: {description}: {violations} rows, the first ones:\n{rows.stdout}{rows.stderr}")
-    else:
-        print(f"ok: {description}")
-print(f"{len(checks)} invariants checked, {broken} broken")
-sys.exit(1 if broken else 0)
-PY
+scripts/check-invariants.py "$invariants" "host=$data_dir/run port=5432 user=postgres dbname=boxoffice" \
+  || failed+=("the invariants")
 
 if [ ${#failed[@]} -gt 0 ]; then
   printf '\nFAILED: %s. Replay with API_FUZZ_SEED=%s scripts/api-fuzz.sh\n' "$(IFS=,; echo "${failed[*]}")" "$seed" >&2

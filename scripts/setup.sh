@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Installs what building and running Box Office needs, skipping whatever is already there.
 #   scripts/setup.sh              for running the app
-#   scripts/setup.sh --for-tests  also Chromium for the end-to-end tests
+#   scripts/setup.sh --for-tests  also Chromium for the end-to-end tests, and the cluster's packages
+#   scripts/setup.sh --for-cluster  also what scripts/cluster.sh runs: Patroni, etcd, HAProxy
 # Everything comes from Debian, crates.io, npm or the Rust toolchain distribution.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.11
-for_tests=""
-[ "${1:-}" = "--for-tests" ] && for_tests=1
+for_tests="" for_cluster=""
+case "${1:-}" in
+  --for-tests) for_tests=1 for_cluster=1 ;; # the short chaos run starts a cluster
+  --for-cluster) for_cluster=1 ;;
+esac
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 as_root() {
@@ -43,6 +47,12 @@ if [ -n "$for_tests" ]; then
   python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3 python3-venv)
   command -v curl >/dev/null || packages+=(curl)
   command -v jq >/dev/null || packages+=(jq)
+fi
+if [ -n "$for_cluster" ]; then
+  command -v patroni >/dev/null || packages+=(patroni)
+  command -v etcd >/dev/null || packages+=(etcd-server)
+  command -v haproxy >/dev/null || packages+=(haproxy)
+  command -v curl >/dev/null || packages+=(curl)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
   step "Installing Debian packages: ${packages[*]}"

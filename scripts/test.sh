@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing and runs every test: unit, PostgreSQL integration, REST API fuzzing
-# (schemathesis), end-to-end.
+# (schemathesis), end-to-end, and the short chaos run on a cluster (scripts/chaos.sh --short).
 # Integration tests use DATABASE_URL when set, else a private PostgreSQL cluster of their own;
 # the end-to-end tests run the release server on the embedded default in Chromium.
 set -euo pipefail
@@ -16,6 +16,10 @@ step "Unit and integration tests"
 # `bench` too: the load generator's own unit tests run here.
 LEPTOS_OUTPUT_NAME=boxoffice cargo test --release --features ssr,bench --tests
 
+step "The load generator for the chaos run (the library above, linked with the bench feature)"
+source scripts/bench-binary.sh
+export BOXOFFICE_BENCH_BINARY="$bench_binary"
+
 step "Release build (server and WASM)"
 cargo leptos build --release --precompress
 
@@ -23,5 +27,7 @@ step "REST API fuzzing (schemathesis against the OpenAPI document of a live serv
 scripts/api-fuzz.sh
 
 step "End-to-end tests (Playwright, Chromium)"
-cd end2end
-npx playwright test
+(cd end2end && npx playwright test)
+
+step "Chaos: an instance killed, then PostgreSQL crashed, in the middle of a sale (a cluster of its own)"
+scripts/chaos.sh --short
