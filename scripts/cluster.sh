@@ -135,6 +135,8 @@ bootstrap:
         max_wal_senders: 10
         max_replication_slots: 10
         hot_standby: "on"
+        # Reads routed to the standby (BOXOFFICE_REPLICA_URL) are not cancelled by vacuum on the primary.
+        hot_standby_feedback: "on"
   initdb:
     - encoding: UTF8
     - data-checksums

@@ -4,7 +4,7 @@
 //! `hydrate` for the browser (the same components, hydrated from the server's HTML).
 //! Data flows one way: component -> server function (or REST handler) -> service -> PostgreSQL.
 //! Modules depend downwards only: cli -> startup -> app/ui -> api -> server -> service ->
-//! domain/error (and bench -> server/service); `tests/api/architecture.rs` checks no cycle.
+//! domain/error/metrics (and bench -> server/service); `tests/api/architecture.rs` checks no cycle.
 
 #![recursion_limit = "256"]
 
@@ -20,6 +20,9 @@ pub mod bench;
 /// Server only: the command line.
 #[cfg(feature = "ssr")]
 pub mod cli;
+/// Server only: what is measured for Prometheus (names and recording; exposed by `server`).
+#[cfg(feature = "ssr")]
+pub mod metrics;
 /// Server only: settings, the app state, sessions, HTTP plumbing, the embedded database.
 #[cfg(feature = "ssr")]
 pub mod server;

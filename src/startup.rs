@@ -10,7 +10,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::FromRef;
 use axum::http::Request;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -37,9 +37,11 @@ use crate::server::error_response::json_error;
 use crate::server::database::Database;
 use crate::server::rate_limit::{self, RateLimits};
 use crate::server::state::AppState;
-use crate::server::{Settings, caching, csrf, health, rpc_errors, security_headers, sessions};
+use crate::server::{Settings, caching, client_address, csrf, health, rpc_errors, security_headers, sessions};
+use crate::server::metrics;
 use crate::service::bookings::expiry;
 use crate::service::claims::Claims;
+use crate::service::reads::ReadPool;
 use crate::service::live::LiveFeed;
 use crate::service::supervisor::Supervisor;
 use crate::service::waiting_room::WaitingRooms;
@@ -60,6 +62,8 @@ pub struct Application {
     waiting_rooms: WaitingRooms,
     supervisor: Supervisor,
     router: Router,
+    /// `/metrics` on a listener of its own (BOXOFFICE_METRICS_ADDR), served until dropped.
+    metrics: Option<metrics::OwnListener>,
 }
 
 impl Application {
@@ -71,17 +75,21 @@ impl Application {
         let feed = LiveFeed::start(pool.clone(), &supervisor);
         let sessions = sessions::layer(&pool, &feed, &supervisor, settings.sessions());
         let claims = Claims::start(pool.clone(), &supervisor);
+        let reads = ReadPool::new(pool.clone(), Database::open_replica(settings)?);
         let state = AppState {
             leptos_options: Arc::new(settings.leptos_options()),
             bookings: Bookings::new(claims.clone(), feed.clone(), settings.booking_rules()),
-            shows: Shows::new(pool.clone(), feed.clone(), settings.booking_rules().waitlist_offer_seconds),
+            shows: Shows::new(pool.clone(), feed.clone(), settings.booking_rules().waitlist_offer_seconds)
+                .reading_from(reads.clone()),
             waitlist: Waitlist::new(pool.clone(), feed.clone(), settings.booking_rules()),
             waiting_rooms: WaitingRooms::start(pool.clone(), feed.clone(), &supervisor, settings.booking_rules().requests_per_second),
             pool,
+            reads,
             feed,
             rate_limits: RateLimits::new(&settings.rate_limits),
             supervisor,
         };
+        let (own_metrics, metrics_route) = metrics::expose(settings, &state).await?;
         Ok(Self {
             listener,
             feed: state.feed.clone(),
@@ -90,7 +98,15 @@ impl Application {
             waitlist: state.waitlist.clone(),
             waiting_rooms: state.waiting_rooms.clone(),
             supervisor: state.supervisor.clone(),
-            router: router(state, settings.max_requests_in_flight as usize).layer(sessions),
+            router: router(state, settings.max_requests_in_flight as usize, metrics_route)
+                .layer(sessions)
+                // Outermost, so every route, rate limit and session sees the client's address
+                // when a trusted proxy forwards it.
+                .layer(axum::middleware::from_fn_with_state(
+                    settings.trusted_proxies.clone(),
+                    client_address::from_trusted_proxy,
+                )),
+            metrics: own_metrics,
         })
     }
 
@@ -128,6 +144,11 @@ impl Application {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
+    /// Where `/metrics` has a listener of its own, if it has one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(metrics::OwnListener::local_addr)
+    }
+
     /// Serves until `shutdown` resolves, then finishes the requests in flight. Each request
     /// knows its peer address (rate limits per IP).
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
@@ -136,7 +157,7 @@ impl Application {
     }
 }
 
-fn router(state: AppState, max_in_flight: usize) -> Router {
+fn router(state: AppState, max_in_flight: usize, metrics_route: MethodRouter<AppState>) -> Router {
     let routes = generate_route_list(App);
     // What server functions and server-rendered pages reach through Leptos's context: the
     // state as one value.
@@ -153,6 +174,7 @@ fn router(state: AppState, max_in_flight: usize) -> Router {
         .merge(rest_api)
         .merge(crate::api::events::browser_routes())
         .route("/readyz", get(health::ready))
+        .route(metrics::PATH, metrics_route)
         // The app's WASM, JS and CSS, with their precompressed twins when the build made them,
         // answering conditional requests (304) so a revalidation costs no body.
         .nest_service("/pkg", {
@@ -207,6 +229,8 @@ fn protected<S: Clone + Send + Sync + 'static>(routes: Router<S>, max_in_flight:
                 .layer(security_headers::layer())
                 .layer(axum::middleware::from_fn(csrf::refuse_cross_site)),
         )
+        // Outside the guards, so their answers (503 when swamped, timeouts, panics) are counted.
+        .layer(axum::middleware::from_fn(metrics::measure))
 }
 
 /// On a new embedded database: demo shows, and an admin with a random password, shown once:

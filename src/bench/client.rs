@@ -16,10 +16,13 @@ use crate::domain::waiting_room::{SaleState, WaitingRoomView};
 
 /// The longest any single request may take before the run is called a failure.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-/// The pause before sending an order again when the answer did not say how long to wait.
+/// The pause before sending a request again when the answer did not say how long to wait.
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
-/// Retries of one order before the run gives up (a minute or more of 5xx answers).
+/// Retries of one request before the run gives up (a minute or more of 5xx answers).
 const MOST_RETRIES: u32 = 120;
+/// How long an order is sent again after 5xx answers or none, unless its caller sets a
+/// deadline of its own.
+const RETRY_WINDOW: Duration = Duration::from_secs(120);
 
 /// The cookie the server's session layer sets.
 const SESSION_COOKIE: &str = "boxoffice_session";
@@ -55,9 +58,19 @@ struct SeatMapBody {
     seats: Vec<Seat>,
 }
 
-#[derive(Debug, Deserialize)]
-struct BookingBody {
-    status: String,
+/// A booking as an answer states it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BookingBody {
+    pub id: i64,
+    pub show_id: i64,
+    /// PENDING (held), CONFIRMED, ...
+    pub status: String,
+    pub seats: Vec<BookedSeatBody>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BookedSeatBody {
+    pub id: i32,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -65,6 +78,11 @@ struct RefusalBody {
     code: String,
     #[serde(default)]
     taken_seat_ids: Option<Vec<i32>>,
+}
+
+/// The `code` of an error answer's JSON body, if it has one.
+pub fn error_code(body: &str) -> Option<String> {
+    serde_json::from_str::<RefusalBody>(body).ok().map(|refusal| refusal.code)
 }
 
 /// What became of one request for seats, and how long the answer took.
@@ -76,6 +94,44 @@ pub struct Attempt {
     pub answered_at: Instant,
     /// Times the request was sent again, with its key, after a 5xx or no answer.
     pub retries: u32,
+    /// Why each of those tries got no answer that counts.
+    pub failures: Vec<Failure>,
+    /// The booking a 2xx answer stated.
+    pub booking: Option<BookingBody>,
+}
+
+/// An order sent until it was answered or its deadline passed.
+#[derive(Debug)]
+pub enum Ordered {
+    Answered(Attempt),
+    /// The deadline passed with no answer that counts: the order may or may not have been
+    /// booked.
+    Unanswered(Vec<Failure>),
+}
+
+/// Why one try of an order got no answer that counts (so it was sent again with its key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// No connection: refused, or reset while connecting.
+    Connect,
+    /// No answer within the request's time.
+    Timeout,
+    /// The connection broke after the request went out, before the whole answer came.
+    Lost,
+    /// A 5xx answer.
+    Server(StatusCode),
+}
+
+impl Failure {
+    fn of(error: &reqwest::Error) -> Self {
+        if error.is_connect() {
+            Failure::Connect
+        } else if error.is_timeout() {
+            Failure::Timeout
+        } else {
+            Failure::Lost
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -195,7 +251,8 @@ impl Api {
         Ok(map.seats)
     }
 
-    /// Asks for these seats, timing the round trip.
+    /// Asks for these seats, timing the round trip; fails when no answer came within
+    /// `RETRY_WINDOW` of tries.
     pub async fn order(
         &self,
         session: &Session,
@@ -203,26 +260,61 @@ impl Api {
         seat_ids: &[i32],
         commitment: Commitment,
     ) -> anyhow::Result<Attempt> {
+        let give_up = Instant::now() + RETRY_WINDOW;
+        match self.order_until(session, show_id, seat_ids, commitment, give_up).await? {
+            Ordered::Answered(attempt) => Ok(attempt),
+            Ordered::Unanswered(failures) => bail!(
+                "booking seats {seat_ids:?}: no answer in {} s of tries ({} failed: {:?}, ...)",
+                RETRY_WINDOW.as_secs(),
+                failures.len(),
+                failures.first()
+            ),
+        }
+    }
+
+    /// Asks for these seats, timing the round trip, and sends the order again with its key
+    /// after a 5xx or no answer until `deadline`.
+    pub async fn order_until(
+        &self,
+        session: &Session,
+        show_id: i64,
+        seat_ids: &[i32],
+        commitment: Commitment,
+        deadline: Instant,
+    ) -> anyhow::Result<Ordered> {
         let path = match commitment {
             Commitment::Hold => format!("/api/v1/shows/{show_id}/holds"),
             Commitment::BookNow => format!("/api/v1/shows/{show_id}/bookings"),
         };
-        let sent = self.send_order(session, &path, &json!({ "seat_ids": seat_ids })).await;
+        let sent = self.send_order(session, &path, &json!({ "seat_ids": seat_ids }), deadline).await;
         let sent = sent.with_context(|| format!("booking seats {seat_ids:?}"))?;
-        let outcome = match sent.status {
-            StatusCode::CREATED | StatusCode::OK => match serde_json::from_slice::<BookingBody>(&sent.body) {
-                Ok(booking) if booking.status == "PENDING" || booking.status == "CONFIRMED" => Outcome::Got,
-                _ => Outcome::Unexpected(sent.status, String::from_utf8_lossy(&sent.body).into_owned()),
+        let Some((status, body)) = sent.answer else { return Ok(Ordered::Unanswered(sent.failures)) };
+        let unexpected = || Outcome::Unexpected(status, String::from_utf8_lossy(&body).into_owned());
+        let mut booking = None;
+        let outcome = match status {
+            StatusCode::CREATED | StatusCode::OK => match serde_json::from_slice::<BookingBody>(&body) {
+                Ok(answer) if answer.status == "PENDING" || answer.status == "CONFIRMED" => {
+                    booking = Some(answer);
+                    Outcome::Got
+                }
+                _ => unexpected(),
             },
-            StatusCode::CONFLICT => match serde_json::from_slice::<RefusalBody>(&sent.body) {
+            StatusCode::CONFLICT => match serde_json::from_slice::<RefusalBody>(&body) {
                 Ok(RefusalBody { code, taken_seat_ids: Some(taken) }) if code == "seats_taken" => {
                     Outcome::Taken(taken)
                 }
-                _ => Outcome::Unexpected(sent.status, String::from_utf8_lossy(&sent.body).into_owned()),
+                _ => unexpected(),
             },
-            status => Outcome::Unexpected(status, String::from_utf8_lossy(&sent.body).into_owned()),
+            _ => unexpected(),
         };
-        Ok(Attempt { outcome, latency: sent.latency, answered_at: sent.answered_at, retries: sent.retries })
+        Ok(Ordered::Answered(Attempt {
+            outcome,
+            latency: sent.latency,
+            answered_at: sent.answered_at,
+            retries: sent.failures.len() as u32,
+            failures: sent.failures,
+            booking,
+        }))
     }
 
     /// Books `count` of the best seats available at once (`seat_count`), timing the round trip;
@@ -234,68 +326,80 @@ impl Api {
         count: u16,
     ) -> anyhow::Result<BestAttempt> {
         let path = format!("/api/v1/shows/{show_id}/bookings");
-        let sent = self.send_order(session, &path, &json!({ "seat_count": count })).await?;
-        let seats = match sent.status {
-            StatusCode::CREATED | StatusCode::OK => {
-                match serde_json::from_slice::<BookingWithSeats>(&sent.body) {
-                    Ok(booking) if booking.status == "CONFIRMED" => {
-                        Ok(booking.seats.iter().map(|s| s.id).collect())
-                    }
-                    _ => Err((sent.status, String::from_utf8_lossy(&sent.body).into_owned())),
-                }
-            }
-            status => Err((status, String::from_utf8_lossy(&sent.body).into_owned())),
+        let give_up = Instant::now() + RETRY_WINDOW;
+        let sent = self.send_order(session, &path, &json!({ "seat_count": count }), give_up).await?;
+        let Some((status, body)) = sent.answer else {
+            bail!("booking the best {count} seats: no answer in {} s of tries", RETRY_WINDOW.as_secs())
         };
-        Ok(BestAttempt { seats, latency: sent.latency, retries: sent.retries })
+        let seats = match status {
+            StatusCode::CREATED | StatusCode::OK => match serde_json::from_slice::<BookingBody>(&body) {
+                Ok(booking) if booking.status == "CONFIRMED" => {
+                    Ok(booking.seats.iter().map(|s| s.id).collect())
+                }
+                _ => Err((status, String::from_utf8_lossy(&body).into_owned())),
+            },
+            status => Err((status, String::from_utf8_lossy(&body).into_owned())),
+        };
+        Ok(BestAttempt { seats, latency: sent.latency, retries: sent.failures.len() as u32 })
     }
 
     /// Sends an order with a fresh idempotency key, again with the same key after a 5xx or no
-    /// answer; the first other answer, and how long it took.
+    /// answer (after a short pause) until `deadline`; the first other answer, how long it took,
+    /// and why each earlier try failed. A try that failed may still have booked on the server:
+    /// only the answer, the same for every try of the key, says what happened.
     async fn send_order(
         &self,
         session: &Session,
         path: &str,
         body: &serde_json::Value,
+        deadline: Instant,
     ) -> anyhow::Result<Sent> {
         // One key for the order and all its retries: a retry after a 5xx or a lost answer
         // replays the first outcome instead of booking again.
         let key = format!("bench-{:032x}", rand::random::<u128>());
         let started = Instant::now();
-        let mut retries = 0;
-        let (status, body) = loop {
+        let mut failures = vec![];
+        let answer = loop {
+            // Near the deadline a try gets only the time left (a second at least).
+            let time = deadline
+                .saturating_duration_since(Instant::now())
+                .clamp(Duration::from_secs(1), REQUEST_TIMEOUT);
             let sent = self
                 .http
                 .post(self.url(path))
-                .timeout(REQUEST_TIMEOUT)
+                .timeout(time)
                 .header(COOKIE, session.cookie.clone())
                 .header("idempotency-key", &key)
                 .json(body)
                 .send()
                 .await;
-            let wait = match sent {
+            let (failure, wait) = match sent {
                 Ok(response) if !response.status().is_server_error() => {
                     let status = response.status();
                     match response.bytes().await {
-                        Ok(body) => break (status, body.to_vec()),
-                        Err(_) => RETRY_PAUSE,
+                        Ok(body) => break Some((status, body.to_vec())),
+                        Err(error) => (Failure::of(&error), jittered_pause()),
                     }
                 }
-                Ok(response) => retry_after(&response),
-                Err(_) => RETRY_PAUSE,
+                Ok(response) => (
+                    Failure::Server(response.status()),
+                    retry_after(&response).unwrap_or_else(jittered_pause),
+                ),
+                Err(error) => (Failure::of(&error), jittered_pause()),
             };
-            retries += 1;
-            if retries > MOST_RETRIES {
-                bail!("the order failed {MOST_RETRIES} times in a row (5xx or no answer)");
+            failures.push(failure);
+            if Instant::now() + wait >= deadline {
+                break None;
             }
             tokio::time::sleep(wait).await;
         };
-        if status == StatusCode::TOO_MANY_REQUESTS {
+        if answer.as_ref().is_some_and(|(status, _)| *status == StatusCode::TOO_MANY_REQUESTS) {
             bail!(
                 "the server rate-limits bookings: start it with BOXOFFICE_BOOKING_RATE_PER_SECOND=0 to benchmark"
             );
         }
         let answered_at = Instant::now();
-        Ok(Sent { status, body, latency: answered_at - started, answered_at, retries })
+        Ok(Sent { answer, latency: answered_at - started, answered_at, failures })
     }
 
     // ----- The waiting room ----------------------------------------------------------------
@@ -376,7 +480,7 @@ impl Api {
                         expect(response, StatusCode::OK, "joining the waiting room").await?.json().await?;
                     return Ok((view, retries));
                 }
-                Ok(response) => retry_after(&response),
+                Ok(response) => retry_after(&response).unwrap_or(RETRY_PAUSE),
                 Err(_) => RETRY_PAUSE,
             };
             retries += 1;
@@ -416,7 +520,7 @@ impl Api {
         let response = loop {
             let wait = match http.get(&url).header(COOKIE, session.cookie.clone()).send().await {
                 Ok(response) if !response.status().is_server_error() => break response,
-                Ok(response) => retry_after(&response),
+                Ok(response) => retry_after(&response).unwrap_or(RETRY_PAUSE),
                 Err(_) => RETRY_PAUSE,
             };
             retries += 1;
@@ -445,13 +549,12 @@ impl Api {
     }
 }
 
-/// An order's answer, after any retries.
+/// An order's answer (none when its deadline passed first), after any retries.
 struct Sent {
-    status: StatusCode,
-    body: Vec<u8>,
+    answer: Option<(StatusCode, Vec<u8>)>,
     latency: Duration,
     answered_at: Instant,
-    retries: u32,
+    failures: Vec<Failure>,
 }
 
 /// What became of a request for the best seats available.
@@ -463,24 +566,14 @@ pub struct BestAttempt {
     pub retries: u32,
 }
 
-#[derive(Debug, Deserialize)]
-struct BookingWithSeats {
-    status: String,
-    seats: Vec<BookedSeatBody>,
+/// How long a 5xx answer asks us to wait before trying again, if it says.
+fn retry_after(response: &Response) -> Option<Duration> {
+    response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()?.parse().ok()).map(Duration::from_secs)
 }
 
-#[derive(Debug, Deserialize)]
-struct BookedSeatBody {
-    id: i32,
-}
-
-/// How long a 5xx answer asks us to wait before trying again.
-fn retry_after(response: &Response) -> Duration {
-    response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok()?.parse().ok())
-        .map_or(RETRY_PAUSE, Duration::from_secs)
+/// 100 to 500 ms at random: a crowd that lost its server must not come back all at once.
+pub fn jittered_pause() -> Duration {
+    Duration::from_millis(rand::random_range(100..=500))
 }
 
 /// Fails with the server's own words unless the answer has the `wanted` status.

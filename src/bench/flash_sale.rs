@@ -1,5 +1,7 @@
 //! Flash sale: many customers book a fresh show until it is sold out, optionally watched live by
-//! thousands of open seat maps. (Over 400 lines because the scenario, its customers, its
+//! thousands of open seat maps. Customers ride out faults (no connection, timeouts, 5xx): they
+//! count the error, pause briefly and send the order again with its key, until the show is sold
+//! out or the sale's deadline passes. (Over 400 lines because the scenario, its customers, its
 //! watchers and its exactness checks are one measurement.)
 
 use std::collections::HashSet;
@@ -16,14 +18,19 @@ use serde::Serialize;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
-use super::client::{Api, Commitment, Outcome, Session};
+use super::answers::AnswersLog;
+use super::client::{Api, Commitment, Failure, Ordered, Outcome, Session, error_code, jittered_pause};
 use super::live::{FeedMessage, FreeSeats, subscribe};
-use super::stats::{Latency, rate};
+use super::stats::{ErrorCounts, Latency, Stall, longest_stall, rate};
 use super::{Progress, Setup};
 use crate::domain::SeatStatus;
 
-/// How long a sale may take before the run is called a failure.
-const SALE_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long a customer's map must show no free seat before it takes the show as sold out when
+/// the answers do not add up to it (an order booked whose answer was lost to a fault).
+const SOLD_OUT_QUIET: Duration = Duration::from_secs(10);
+/// How long reading the sale back may keep failing (a database failing over) before the run
+/// gives up.
+const CHECK_TRIES: u32 = 15;
 /// How long watchers get after the last sale to see it.
 const WATCH_GRACE: Duration = Duration::from_secs(10);
 /// Seats per row of the benchmark's shows.
@@ -50,6 +57,12 @@ pub struct FlashSaleReport {
     pub booked_latency: Latency,
     pub refused_latency: Latency,
     pub check: SoldCheck,
+    /// Every seat sold by the end (false: the deadline passed first).
+    pub sold_out: bool,
+    /// Errors customers saw (each followed by a short pause and another try).
+    pub errors: ErrorCounts,
+    /// The longest stretch with no booking answered: how long until bookings flowed again.
+    pub longest_stall: Stall,
     /// With watchers: how quickly open seat maps saw each sale.
     pub watching: Option<WatchReport>,
 }
@@ -64,6 +77,8 @@ pub struct SoldCheck {
     pub seats_sold_twice: i64,
     /// Seats the customers were told they got.
     pub seats_answered_booked: usize,
+    /// Of those, seats not sold now (must be none).
+    pub answered_seats_not_booked: i64,
     pub ok: bool,
 }
 
@@ -84,6 +99,9 @@ struct Sale {
     total: usize,
     /// Seats sold so far (from the answers).
     sold: AtomicUsize,
+    /// Errors seen so far, for the progress line.
+    errors: AtomicU64,
+    answers: Option<AnswersLog>,
     /// What the customers' live seat maps show as free.
     free: Mutex<FreeSeats>,
     /// When each seat's booking was answered, in µs after `epoch` (0: not yet).
@@ -97,6 +115,23 @@ struct CustomerSamples {
     refused: Vec<Duration>,
     seats: Vec<i32>,
     retries: u64,
+    /// When each booking was answered.
+    answered: Vec<Instant>,
+    errors: ErrorCounts,
+}
+
+impl CustomerSamples {
+    fn count(&mut self, failures: &[Failure], sale: &Sale) {
+        for failure in failures {
+            match failure {
+                Failure::Connect => self.errors.connect += 1,
+                Failure::Timeout => self.errors.timeout += 1,
+                Failure::Lost => self.errors.lost += 1,
+                Failure::Server(status) => *self.errors.status_5xx.entry(status.as_u16()).or_default() += 1,
+            }
+        }
+        sale.errors.fetch_add(failures.len() as u64, Ordering::Relaxed);
+    }
 }
 
 pub async fn run(
@@ -116,6 +151,8 @@ pub async fn run(
         show_id,
         total,
         sold: AtomicUsize::new(0),
+        errors: AtomicU64::new(0),
+        answers: setup.answers.clone(),
         free: Mutex::new(FreeSeats::default()),
         booked_at: (0..=max_seat_id).map(|_| AtomicU64::new(0)).collect(),
         epoch: Instant::now(),
@@ -133,16 +170,18 @@ pub async fn run(
 
     progress.say(&format!("{} customers book {total} seats", customers.len()));
     let started = Instant::now();
+    let deadline = started + setup.sale_deadline;
     let ticker = progress.every_second({
         let sale = sale.clone();
         move |elapsed| {
             let sold = sale.sold.load(Ordering::Relaxed);
-            format!("{sold}/{} seats sold · {:.0} seats/s", sale.total, rate(sold, elapsed))
+            let errors = sale.errors.load(Ordering::Relaxed);
+            format!("{sold}/{} seats sold · {:.0} seats/s · {errors} errors", sale.total, rate(sold, elapsed))
         }
     });
     let mut tasks = tokio::task::JoinSet::new();
     for session in customers {
-        tasks.spawn(customer(sale.clone(), session.clone()));
+        tasks.spawn(customer(sale.clone(), session.clone(), deadline));
     }
     let mut samples = CustomerSamples::default();
     let mut first_error = None;
@@ -153,6 +192,8 @@ pub async fn run(
                 samples.refused.extend(mine.refused);
                 samples.seats.extend(mine.seats);
                 samples.retries += mine.retries;
+                samples.answered.extend(mine.answered);
+                samples.errors.add(&mine.errors);
             }
             Err(error) => {
                 // Stop the others: one failure makes the run's figures meaningless.
@@ -164,16 +205,49 @@ pub async fn run(
     let elapsed = started.elapsed();
     ticker.abort();
     follower.abort();
+    if let Some(answers) = &setup.answers {
+        answers.flush()?;
+    }
     if let Some(error) = first_error {
         return Err(error);
     }
-    progress.done(&format!("sold out in {:.1} s", elapsed.as_secs_f64()));
+    let answered_all = samples.seats.len() >= total;
+    progress.done(&if answered_all {
+        format!("sold out in {:.1} s", elapsed.as_secs_f64())
+    } else {
+        format!(
+            "stopped after {:.1} s with {} of {total} seats answered booked",
+            elapsed.as_secs_f64(),
+            samples.seats.len()
+        )
+    });
+    if samples.errors.total() > 0 {
+        progress.say(&format!("errors seen: {}", samples.errors.describe()));
+    }
 
     let watching = match watching {
         Some(watchers) => Some(finish_watching(watchers, stop_watching, total, progress).await),
         None => None,
     };
-    let check = check_sold(setup.database.as_ref(), &setup.api, show_id, total, &samples.seats).await?;
+    let mut check = check_sold(setup.database.as_ref(), &setup.api, show_id, total, &samples.seats).await?;
+    if !answered_all {
+        // Cut off by the deadline, or ended by the map after answers were lost to faults: the
+        // database may hold seats whose answer never came; never a seat sold twice, never an
+        // answered one unsold.
+        let distinct = samples.seats.iter().collect::<HashSet<_>>().len();
+        check.ok = check.seats_sold_twice == 0
+            && check.answered_seats_not_booked == 0
+            && distinct == samples.seats.len()
+            && check.seats_sold >= samples.seats.len() as i64;
+    }
+    let sold_out = check.seats_sold == total as i64;
+    let answer_times: Vec<Duration> =
+        samples.answered.iter().map(|at| at.saturating_duration_since(started)).collect();
+    // A sold-out sale ends with its last answer (not the quiet wait of a map-ended one).
+    let stall_end = match answer_times.iter().max() {
+        Some(&last) if sold_out => last,
+        _ => elapsed,
+    };
     let attempts = samples.booked.len() + samples.refused.len();
     let all: Vec<Duration> = samples.booked.iter().chain(&samples.refused).copied().collect();
     Ok(FlashSaleReport {
@@ -192,6 +266,9 @@ pub async fn run(
         booked_latency: Latency::of(&samples.booked),
         refused_latency: Latency::of(&samples.refused),
         check,
+        sold_out,
+        longest_stall: longest_stall(&answer_times, stall_end),
+        errors: samples.errors,
         watching,
     })
 }
@@ -228,39 +305,69 @@ async fn follow_feed(sale: Arc<Sale>) -> anyhow::Result<tokio::task::JoinHandle<
 }
 
 /// One customer: picks two free seats on the live map (side by side when it can), books them
-/// at once, and on a 409 picks again, until the show is sold out.
-async fn customer(sale: Arc<Sale>, session: Session) -> anyhow::Result<CustomerSamples> {
+/// at once, and on a 409 picks again, until the show is sold out or the `deadline` passes.
+async fn customer(sale: Arc<Sale>, session: Session, deadline: Instant) -> anyhow::Result<CustomerSamples> {
     let mut rng = StdRng::from_rng(&mut rand::rng());
     let mut samples = CustomerSamples::default();
     // Seats this customer knows are gone before its map shows it (its own, and 409s).
     let mut gone: HashSet<i32> = HashSet::new();
-    let deadline = Instant::now() + SALE_TIMEOUT;
-    while sale.sold.load(Ordering::Relaxed) < sale.total {
-        if Instant::now() > deadline {
-            bail!("the show did not sell out within {} s", SALE_TIMEOUT.as_secs());
-        }
-        let pick = pick_two(&sale.free.lock().expect("free seats lock"), &gone, &mut rng);
+    let mut map_empty_since: Option<Instant> = None;
+    while sale.sold.load(Ordering::Relaxed) < sale.total && Instant::now() < deadline {
+        let (pick, map_empty) = {
+            let free = sale.free.lock().expect("free seats lock");
+            (pick_two(&free, &gone, &mut rng), free.is_empty())
+        };
         if pick.is_empty() {
             // Every seat the map shows is one this customer knows is gone: wait for the feed.
+            if !map_empty {
+                map_empty_since = None;
+            } else if map_empty_since.get_or_insert_with(Instant::now).elapsed() > SOLD_OUT_QUIET {
+                break;
+            }
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
         }
-        let attempt = sale.api.order(&session, sale.show_id, &pick, Commitment::BookNow).await?;
+        map_empty_since = None;
+        let ordered =
+            sale.api.order_until(&session, sale.show_id, &pick, Commitment::BookNow, deadline).await?;
+        let attempt = match ordered {
+            Ordered::Answered(attempt) => attempt,
+            Ordered::Unanswered(failures) => {
+                samples.count(&failures, &sale);
+                break;
+            }
+        };
         samples.retries += u64::from(attempt.retries);
+        samples.count(&attempt.failures, &sale);
         match attempt.outcome {
             Outcome::Got => {
+                if let (Some(log), Some(booking)) = (&sale.answers, &attempt.booking) {
+                    log.record(booking, chrono::Utc::now())?;
+                }
                 let at = (attempt.answered_at - sale.epoch).as_micros() as u64;
                 for &seat in &pick {
                     sale.booked_at[seat as usize].store(at.max(1), Ordering::Relaxed);
                 }
                 sale.sold.fetch_add(pick.len(), Ordering::Relaxed);
                 samples.booked.push(attempt.latency);
+                samples.answered.push(attempt.answered_at);
                 samples.seats.extend(&pick);
                 gone.extend(pick);
             }
             Outcome::Taken(taken) => {
                 samples.refused.push(attempt.latency);
                 gone.extend(taken);
+            }
+            // Refused for another reason (`seats_busy` while a failing server held locks, ...):
+            // nothing was booked; pause and pick again.
+            Outcome::Unexpected(status, body) if status.is_client_error() => {
+                let kind = match error_code(&body) {
+                    Some(code) => format!("{} {code}", status.as_u16()),
+                    None => status.as_u16().to_string(),
+                };
+                *samples.errors.status_4xx.entry(kind).or_default() += 1;
+                sale.errors.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(jittered_pause()).await;
             }
             Outcome::Unexpected(status, body) => bail!("booking seats {pick:?} answered {status}: {body}"),
         }
@@ -413,7 +520,7 @@ async fn finish_watching(
 }
 
 /// Reads back what was sold: from the database when the benchmark can reach it, else from the
-/// seat map.
+/// seat map. Tries again for a while when that fails (a database failing over after a fault).
 pub(super) async fn check_sold(
     database: Option<&PgPool>,
     api: &Api,
@@ -422,24 +529,16 @@ pub(super) async fn check_sold(
     answered: &[i32],
 ) -> anyhow::Result<SoldCheck> {
     let distinct_answers = answered.iter().collect::<HashSet<_>>().len();
-    let (source, seats_sold, seats_sold_twice) = match database {
-        Some(pool) => {
-            let (sold, twice): (i64, i64) = sqlx::query_as(
-                "SELECT (SELECT count(*) FROM seats WHERE show_id = $1 AND status = 'BOOKED'),
-                        (SELECT count(*) - count(DISTINCT seat_id) FROM
-                            (SELECT unnest(seat_ids) AS seat_id FROM bookings
-                             WHERE show_id = $1 AND status = 'CONFIRMED') AS sold)",
-            )
-            .bind(show_id)
-            .fetch_one(pool)
-            .await
-            .context("reading the sale back from the database")?;
-            ("database", sold, twice)
-        }
-        None => {
-            let seats = api.seats(show_id).await?;
-            let sold = seats.iter().filter(|s| s.status == SeatStatus::Booked).count() as i64;
-            ("api", sold, (answered.len() - distinct_answers) as i64)
+    let mut tries = 1;
+    let (source, seats_sold, seats_sold_twice, answered_seats_not_booked) = loop {
+        match read_sold(database, api, show_id, answered).await {
+            Ok(figures) => break figures,
+            Err(error) if tries < CHECK_TRIES => {
+                eprintln!("    reading the sale back failed ({error:#}); trying again");
+                tries += 1;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(error) => return Err(error),
         }
     };
     Ok(SoldCheck {
@@ -447,11 +546,51 @@ pub(super) async fn check_sold(
         seats_sold,
         seats_sold_twice,
         seats_answered_booked: answered.len(),
+        answered_seats_not_booked,
         ok: seats_sold == total as i64
             && seats_sold_twice == 0
+            && answered_seats_not_booked == 0
             && answered.len() == total
             && distinct_answers == total,
     })
+}
+
+/// Where the figures came from, seats sold, seats sold twice, answered seats not sold.
+async fn read_sold(
+    database: Option<&PgPool>,
+    api: &Api,
+    show_id: i64,
+    answered: &[i32],
+) -> anyhow::Result<(&'static str, i64, i64, i64)> {
+    match database {
+        Some(pool) => {
+            let (sold, twice, unsold): (i64, i64, i64) = sqlx::query_as(
+                "SELECT (SELECT count(*) FROM seats WHERE show_id = $1 AND status = 'BOOKED'),
+                        (SELECT count(*) - count(DISTINCT seat_id) FROM
+                            (SELECT unnest(seat_ids) AS seat_id FROM bookings
+                             WHERE show_id = $1 AND status = 'CONFIRMED') AS sold),
+                        (SELECT count(DISTINCT answered.seat_id) FROM unnest($2::int[]) AS answered (seat_id)
+                         WHERE NOT EXISTS (SELECT FROM seats
+                                           WHERE show_id = $1 AND seat_id = answered.seat_id
+                                             AND status = 'BOOKED'))",
+            )
+            .bind(show_id)
+            .bind(answered)
+            .fetch_one(pool)
+            .await
+            .context("reading the sale back from the database")?;
+            Ok(("database", sold, twice, unsold))
+        }
+        None => {
+            let seats = api.seats(show_id).await?;
+            let booked: HashSet<i32> =
+                seats.iter().filter(|s| s.status == SeatStatus::Booked).map(|s| s.id).collect();
+            let unsold =
+                answered.iter().collect::<HashSet<_>>().into_iter().filter(|s| !booked.contains(s)).count();
+            let distinct_answers = answered.iter().collect::<HashSet<_>>().len();
+            Ok(("api", booked.len() as i64, (answered.len() - distinct_answers) as i64, unsold as i64))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! (Over 400 lines because the command's options, its dispatch to every scenario and the
 //! combined report belong together.)
 
+mod answers;
 mod client;
 mod flash_sale;
 mod hot_seat;
@@ -117,6 +118,15 @@ pub struct BenchArgs {
     /// Where to write every figure as JSON.
     #[arg(long, default_value = "bench-results.json")]
     pub out: PathBuf,
+    /// How long a flash sale may go on before its customers stop (faults make it slow): the run
+    /// then reports what was sold and fails.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub sale_deadline_seconds: u64,
+    /// Write every booking a flash-sale customer was answered (held or confirmed) to this file,
+    /// one JSON line each: {booking_id, status, seats, at, show_id}. A chaos run checks the
+    /// database against it.
+    #[arg(long)]
+    pub answers_log: Option<PathBuf>,
 }
 
 /// What every scenario starts from.
@@ -125,6 +135,9 @@ pub struct Setup {
     admin: Session,
     /// The deployment's database, when the benchmark can reach it (checks and pgbench).
     database: Option<PgPool>,
+    /// How long a flash sale may go on.
+    sale_deadline: Duration,
+    answers: Option<answers::AnswersLog>,
 }
 
 #[derive(Debug, Serialize)]
@@ -152,6 +165,7 @@ struct Results {
 pub async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<()> {
     raise_open_file_limit();
     let progress = Progress::new();
+    let answers = args.answers_log.as_deref().map(answers::AnswersLog::create).transpose()?;
     let api = Api::new(&args.url, args.clients.max(args.room_customers) as usize + args.readers as usize)?;
     let admin =
         api.login(&args.admin_email, &args.admin_password).await.context("signing in as the admin")?;
@@ -174,7 +188,13 @@ pub async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<()> {
             None
         }
     };
-    let setup = Setup { api, admin, database };
+    let setup = Setup {
+        api,
+        admin,
+        database,
+        sale_deadline: Duration::from_secs(args.sale_deadline_seconds),
+        answers,
+    };
     let wants = |scenario| args.scenarios.contains(&scenario);
 
     let needs_customers = wants(Scenario::FlashSale) || wants(Scenario::HotSeat) || wants(Scenario::Watchers);
@@ -263,6 +283,9 @@ pub async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<()> {
             Some(waiting_room::run(&setup, &everyone[..count], &options, &progress).await?);
     }
 
+    if let Some(answers) = &setup.answers {
+        answers.flush()?;
+    }
     let json = serde_json::to_string_pretty(&results)?;
     std::fs::write(&args.out, json).with_context(|| format!("writing {}", args.out.display()))?;
     print_table(&results);
@@ -271,6 +294,8 @@ pub async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<()> {
         || results.hot_seat.as_ref().is_some_and(|hot| !hot.ok)
         || results.waiting_room.as_ref().is_some_and(|room| !room.check.ok);
     anyhow::ensure!(!broken, "a booking rule was broken: see the table above");
+    let unsold = results.flash_sale.iter().chain(&results.watchers).any(|sale| !sale.sold_out);
+    anyhow::ensure!(!unsold, "a flash sale did not sell out within {} s", args.sale_deadline_seconds);
     Ok(())
 }
 
@@ -366,6 +391,14 @@ fn print_table(results: &Results) {
         println!("{:<24} every request: {}", "", sale.latency.describe());
         println!("{:<24} 409s: {}", "", sale.refused_latency.describe());
         println!("{:<24} retried after a 5xx or no answer, same key: {}", "", sale.retries);
+        println!("{:<24} errors seen: {}", "", sale.errors.describe());
+        println!(
+            "{:<24} longest stall: {:.2} s with no booking answered, from {:.2} s into the sale{}",
+            "",
+            sale.longest_stall.seconds,
+            sale.longest_stall.started_at_s,
+            if sale.sold_out { "" } else { " · NOT SOLD OUT by the deadline" }
+        );
         println!(
             "{:<24} {} ({}): {} seats sold, {} sold twice",
             "",

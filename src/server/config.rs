@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use leptos::config::LeptosOptions;
 
+use super::client_address::TrustedProxies;
 use super::sessions::SessionSettings;
 use crate::service::bookings::BookingRules;
 
@@ -62,6 +63,27 @@ pub struct Settings {
     #[command(flatten)]
     pub rate_limits: RateLimitSettings,
 
+    /// Proxies (CIDR ranges, comma-separated) whose X-Forwarded-For names the client, e.g.
+    /// 10.0.0.0/8,fd00::/8. Empty: none, the client is the TCP peer.
+    #[arg(long, env = "BOXOFFICE_TRUSTED_PROXIES", default_value = "", hide_default_value = true, global = true)]
+    pub trusted_proxies: TrustedProxies,
+
+    /// A PostgreSQL standby for reads that may lag a little (show lists and search, the admin
+    /// dashboard), e.g. postgres://user:pass@standby/db. Unset: everything reads the primary.
+    #[arg(long, env = "BOXOFFICE_REPLICA_URL", hide_env_values = true, global = true)]
+    pub replica_url: Option<String>,
+
+    /// Serve Prometheus metrics (/metrics) on a listener of its own at this address, e.g.
+    /// 127.0.0.1:9101, to whoever can reach it. Unset: on the main port, to
+    /// BOXOFFICE_METRICS_ALLOW only.
+    #[arg(long, env = "BOXOFFICE_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
+
+    /// Who may read /metrics on the main port (CIDR ranges, comma-separated; others get 404).
+    /// Default: loopback only. Not used with BOXOFFICE_METRICS_ADDR.
+    #[arg(long, env = "BOXOFFICE_METRICS_ALLOW", value_delimiter = ',', default_value = "127.0.0.0/8,::1/128", global = true)]
+    pub metrics_allow: Vec<ipnet::IpNet>,
+
     /// A session ends this long after its last request, in seconds (default 14 days).
     #[arg(long, env = "BOXOFFICE_SESSION_IDLE_SECONDS", default_value_t = 14 * 24 * 3600, value_parser = clap::value_parser!(u32).range(2..), global = true)]
     pub session_idle_seconds: u32,
@@ -92,8 +114,8 @@ pub struct RateLimitSettings {
     pub booking_per_second: u32,
 
     /// Live-update streams (Server-Sent Events) one IP address may hold open at once, an IPv6
-    /// client counted by its /64. Behind a proxy every client shares the proxy's address, so
-    /// raise it there. 0 = no limit.
+    /// client counted by its /64. Behind a proxy not in BOXOFFICE_TRUSTED_PROXIES every client
+    /// shares the proxy's address, so raise it there. 0 = no limit.
     #[arg(long, env = "BOXOFFICE_EVENT_STREAMS_PER_IP", default_value_t = 20, global = true)]
     pub event_streams_per_ip: u32,
 

@@ -3,6 +3,7 @@
 //! embedded PostgreSQL and logging. Nothing here imports the doors or the pages.
 
 pub mod caching;
+pub mod client_address;
 pub mod config;
 pub mod context;
 pub mod csrf;
@@ -11,6 +12,7 @@ pub mod embedded_pg;
 pub mod error_response;
 pub mod event_streams;
 pub mod health;
+pub mod metrics;
 pub mod rate_limit;
 pub mod rpc_errors;
 pub mod security_headers;

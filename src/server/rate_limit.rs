@@ -1,8 +1,9 @@
 //! Rate limits at the server's doors: register and log-in attempts per IP, log-in attempts per
 //! account, event streams open per IP (`event_streams`). A limit of 0 is off.
 //!
-//! The client's IP is the TCP peer address (axum's `ConnectInfo`): behind a proxy that is the
-//! proxy, so a deployment behind a load balancer should limit there as well.
+//! The client's IP is axum's `ConnectInfo`: the TCP peer, or, when the peer is a trusted proxy,
+//! the client it names in X-Forwarded-For (`client_address`). Limits are kept per instance, so
+//! a deployment behind a load balancer limits per client there as well (HAProxy stick tables).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -32,10 +33,13 @@ pub struct RateLimits {
 impl RateLimits {
     pub fn new(settings: &RateLimitSettings) -> Self {
         Self {
-            auth_per_ip: RateLimit::per_minute(settings.auth_per_minute),
-            login_per_account: RateLimit::per_minute(settings.login_per_minute),
+            auth_per_ip: RateLimit::per_minute("auth_per_ip", settings.auth_per_minute),
+            login_per_account: RateLimit::per_minute("login_per_account", settings.login_per_minute),
             event_streams: EventStreams::new(settings.event_streams_per_ip),
-            waiting_room_joins_per_ip: RateLimit::per_minute(settings.waiting_room_joins_per_minute),
+            waiting_room_joins_per_ip: RateLimit::per_minute(
+                "waiting_room_joins_per_ip",
+                settings.waiting_room_joins_per_minute,
+            ),
         }
     }
 
@@ -48,7 +52,8 @@ impl RateLimits {
     /// A place for one more event stream from `ip` (an IPv6 client by its /64), held until the
     /// permit is dropped; 429 while the client holds as many as it may.
     pub fn open_event_stream(&self, ip: IpAddr) -> Result<StreamPermit, AppError> {
-        self.event_streams.open(client_key(ip))
+        let opened = self.event_streams.open(client_key(ip));
+        opened.inspect_err(|_| crate::metrics::rate_limited("event_streams_per_ip"))
     }
 
     /// A waiting-room join from `ip` (an IPv6 client by its /64): one client cannot flood the

@@ -9,6 +9,7 @@ use sqlx::PgPool;
 
 use super::rate_limit::RateLimits;
 use crate::service::live::LiveFeed;
+use crate::service::reads::ReadPool;
 use crate::service::supervisor::Supervisor;
 use crate::service::waiting_room::WaitingRooms;
 use crate::service::waitlist::Waitlist;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub leptos_options: Arc<LeptosOptions>,
     /// For what has no service handle yet: accounts, health.
     pub pool: PgPool,
+    /// For reads that may lag a little (lists, reports): the standby, else the primary.
+    pub reads: ReadPool,
     pub bookings: Bookings,
     pub shows: Shows,
     pub waitlist: Waitlist,

@@ -10,6 +10,7 @@ pub mod error;
 pub mod health;
 pub mod live;
 pub mod rate_limit;
+pub mod reads;
 pub mod shows;
 pub mod supervisor;
 pub mod users;

@@ -11,38 +11,43 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::error::AppError;
 
-/// One keyed limiter, or none when its setting is 0. Cheap to clone (shared).
-pub struct RateLimit<K: Hash + Eq + Clone + Send + Sync + 'static>(Option<Arc<DefaultKeyedRateLimiter<K>>>);
+/// One keyed limiter, or none when its setting is 0, with the name its refusals are counted
+/// under (`crate::metrics`). Cheap to clone (shared).
+pub struct RateLimit<K: Hash + Eq + Clone + Send + Sync + 'static> {
+    limiter: Option<Arc<DefaultKeyedRateLimiter<K>>>,
+    name: &'static str,
+}
 
 impl<K: Hash + Eq + Clone + Send + Sync + 'static> Clone for RateLimit<K> {
     fn clone(&self) -> Self {
-        Self(self.0.clone())
+        Self { limiter: self.limiter.clone(), name: self.name }
     }
 }
 
 impl<K: Hash + Eq + Clone + Send + Sync + 'static> RateLimit<K> {
-    /// `n` requests per second per key (0 = no limit).
-    pub fn per_second(n: u32) -> Self {
-        Self::new(Quota::per_second, n)
+    /// `n` requests per second per key (0 = no limit); `name` labels its refusals.
+    pub fn per_second(name: &'static str, n: u32) -> Self {
+        Self::new(name, Quota::per_second, n)
     }
 
-    /// `n` requests per minute per key (0 = no limit).
-    pub fn per_minute(n: u32) -> Self {
-        Self::new(Quota::per_minute, n)
+    /// `n` requests per minute per key (0 = no limit); `name` labels its refusals.
+    pub fn per_minute(name: &'static str, n: u32) -> Self {
+        Self::new(name, Quota::per_minute, n)
     }
 
-    fn new(quota: impl FnOnce(NonZeroU32) -> Quota, per_period: u32) -> Self {
+    fn new(name: &'static str, quota: impl FnOnce(NonZeroU32) -> Quota, per_period: u32) -> Self {
         let limiter = NonZeroU32::new(per_period).map(|n| Arc::new(RateLimiter::keyed(quota(n))));
         if let Some(limiter) = &limiter {
             forget_idle_keys_continuously(Arc::downgrade(limiter));
         }
-        Self(limiter)
+        Self { limiter, name }
     }
 
     /// Counts one request for `key`: refused with how long to wait when over the limit.
     pub fn check(&self, key: &K) -> Result<(), AppError> {
-        let Some(limiter) = &self.0 else { return Ok(()) };
+        let Some(limiter) = &self.limiter else { return Ok(()) };
         limiter.check_key(key).map_err(|not_until| {
+            crate::metrics::rate_limited(self.name);
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             // Rounded up, so a client that waits as told is let through.
             AppError::TooManyRequests { retry_after_seconds: wait.as_secs() + 1 }
@@ -74,7 +79,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_limit_refuses_the_request_over_quota_with_a_wait() {
-        let limit = RateLimit::per_minute(2);
+        let limit = RateLimit::per_minute("test", 2);
         assert_eq!(limit.check(&1), Ok(()));
         assert_eq!(limit.check(&1), Ok(()));
         match limit.check(&1) {
@@ -84,7 +89,7 @@ mod tests {
             other => panic!("expected a refusal, got {other:?}"),
         }
         assert_eq!(limit.check(&2), Ok(()), "each key has its own quota");
-        let off = RateLimit::per_second(0);
+        let off = RateLimit::per_second("test", 0);
         for _ in 0..100 {
             assert_eq!(off.check(&7), Ok(()), "0 is off");
         }

@@ -329,8 +329,8 @@ async fn chaos_500_customers_hold_confirm_cancel_and_expire() {
         "SELECT b.id, b.status::text,
                 count(e.id) FILTER (WHERE e.to_status = 'EXPIRED'),
                 max(e.detail) FILTER (WHERE e.to_status = 'EXPIRED')
-         FROM bookings b LEFT JOIN booking_events e ON e.booking_id = b.id
-         GROUP BY b.id",
+         FROM bookings b LEFT JOIN booking_events e ON e.show_id = b.show_id AND e.booking_id = b.id
+         GROUP BY b.id, b.show_id",
     )
     .fetch_all(&app.pool)
     .await

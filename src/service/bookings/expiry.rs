@@ -85,6 +85,7 @@ pub async fn expire_and_offer(pool: &PgPool, limit: i64, offer_seconds: u32) -> 
             waitlist::offer_freed_seats_of_shows(&mut tx, &expired, offer_seconds).await?
         };
         tx.commit().await?;
+        crate::metrics::holds_expired(expired.len());
         Ok(ExpiryPass { expired, offered })
     })
     .await

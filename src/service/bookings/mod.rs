@@ -49,6 +49,16 @@ impl Default for BookingRules {
     }
 }
 
+/// What a refused hold or booking is counted as: the refusal's code, or the code of what the
+/// customer is told when the database failed.
+fn refusal_reason(error: &ServiceError) -> &'static str {
+    match error {
+        ServiceError::Refused(refusal) => refusal.code(),
+        error if error.is_unreachable() => "unavailable",
+        ServiceError::Database(_) => "internal",
+    }
+}
+
 /// This instance's booking service: a cheap handle.
 #[derive(Clone)]
 pub struct Bookings {
@@ -82,7 +92,8 @@ impl Policy {
 
 impl Bookings {
     pub fn new(claims: Claims, feed: LiveFeed, rules: BookingRules) -> Self {
-        let policy = Policy { requests_per_customer: RateLimit::per_second(rules.requests_per_second) };
+        let requests_per_customer = RateLimit::per_second("booking_per_customer", rules.requests_per_second);
+        let policy = Policy { requests_per_customer };
         Self { pool: claims.pool().clone(), claims, feed, rules, policy: Arc::new(policy) }
     }
 
@@ -124,16 +135,21 @@ impl Bookings {
         key: Option<IdempotencyKey>,
         commitment: Commitment,
     ) -> Result<Booking, ServiceError> {
-        self.policy.admit(customer)?;
-        let order = ordering::SeatOrder { show_id, user_id: customer.id, seats, commitment, idempotency_key: key };
-        let booking = ordering::order_seats(&self.claims, &self.feed, &self.rules, order).await?;
-        match booking.failure.clone() {
-            Some(failure) => Err(failure.refusal(&booking).into()),
-            None => {
-                self.feed.seats_changed(show_id, &booking.seat_ids());
-                Ok(booking)
+        let ordered = async {
+            self.policy.admit(customer)?;
+            let user_id = customer.id;
+            let order = ordering::SeatOrder { show_id, user_id, seats, commitment, idempotency_key: key };
+            let booking = ordering::order_seats(&self.claims, &self.feed, &self.rules, order).await?;
+            match booking.failure.clone() {
+                Some(failure) => Err(failure.refusal(&booking).into()),
+                None => {
+                    self.feed.seats_changed(show_id, &booking.seat_ids());
+                    Ok(booking)
+                }
             }
         }
+        .await;
+        ordered.inspect_err(|error| crate::metrics::booking_refused(refusal_reason(error)))
     }
 
     /// Confirms a hold of `customer`'s while it lasts (payment is simulated). A hold that ran
@@ -143,6 +159,10 @@ impl Bookings {
         self.policy.admit(customer)?;
         let outcome = changes::confirm(&self.pool, booking_id, customer.id).await?;
         self.tell_feed(&outcome.touched);
+        // Changed by this confirm (not a replay): confirmed, or too late and expired.
+        if outcome.touched.is_some() {
+            crate::metrics::booking(if outcome.result.is_ok() { "confirmed" } else { "expired" });
+        }
         outcome.result?;
         reads::get(&self.pool, booking_id, Some(customer.id)).await
     }
@@ -172,6 +192,7 @@ impl Bookings {
             changes::cancel(&self.pool, booking_id, customer.id, &which, promised_refund_percent, offer_seconds).await?;
         self.tell_feed(&outcome.touched);
         outcome.result?;
+        crate::metrics::booking("cancelled");
         reads::get(&self.pool, booking_id, Some(customer.id)).await
     }
 

@@ -134,15 +134,15 @@ fn fingerprint(order: &SeatOrder, request: &SeatRequest) -> String {
     format!("show {}, {commitment}, {seats}", order.show_id)
 }
 
-/// The booking first made with this key, if any; refused when the key was used for a
-/// different request (a client bug that must not silently return someone else's answer).
+/// The booking first made with this key on this show, if any; refused when the key was used
+/// for a different request (a client bug that must not silently return someone else's answer).
 async fn replay(
     pool: &PgPool,
-    user_id: i64,
+    order: &SeatOrder,
     key: &IdempotencyKey,
     fingerprint: &str,
 ) -> Result<Option<Booking>, ServiceError> {
-    let Some((booking, first_request)) = reads::find_by_key(pool, user_id, key).await? else {
+    let Some((booking, first_request)) = reads::find_by_key(pool, order.show_id, order.user_id, key).await? else {
         return Ok(None);
     };
     if first_request != fingerprint {
@@ -196,7 +196,7 @@ async fn claim(
         // Nothing stored: when the key already has a booking (a replay, or a concurrent request
         // with the same key), that booking is the answer, whatever this claim found.
         if let Some(key) = &order.idempotency_key
-            && let Some(first) = replay(claims.pool(), order.user_id, key, fingerprint).await?
+            && let Some(first) = replay(claims.pool(), order, key, fingerprint).await?
         {
             return Ok(Claimed::Stored(first));
         }
@@ -240,6 +240,12 @@ async fn claim(
             "a booking was stored without all of its seats");
         return Err(AppError::Internal.into());
     }
+    // Stored by this claim (a replay is answered above, from what was stored before).
+    match stored.status {
+        BookingStatus::Pending => crate::metrics::booking("held"),
+        BookingStatus::Confirmed => crate::metrics::booking("confirmed"),
+        _ => {}
+    }
     Ok(Claimed::Stored(Booking {
         id: stored.id,
         show_id: order.show_id,
@@ -274,7 +280,7 @@ async fn record_not_enough(
             INSERT INTO bookings (show_id, user_id, status, seat_ids, total_cents, idempotency_key, failure, request)
             SELECT $1, $2, 'FAILED', '{}', 0, $3, booking_failure_json(NULL, $4, $5), $6
             FROM counted WHERE recorded
-            ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            ON CONFLICT (show_id, user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING id
         ),
         event AS (
@@ -313,7 +319,7 @@ async fn unrecorded_refusal(
     refusal: AppError,
 ) -> Result<Booking, ServiceError> {
     if let Some(key) = &order.idempotency_key
-        && let Some(first) = replay(pool, order.user_id, key, fingerprint).await?
+        && let Some(first) = replay(pool, order, key, fingerprint).await?
     {
         return Ok(first);
     }
@@ -331,7 +337,7 @@ async fn concurrent_first_answer(
         tracing::error!("a claim without an idempotency key inserted nothing");
         return Err(AppError::Internal.into());
     };
-    replay(pool, order.user_id, key, fingerprint).await?.ok_or_else(|| {
+    replay(pool, order, key, fingerprint).await?.ok_or_else(|| {
         tracing::error!("an idempotency key conflicted but its booking is missing");
         AppError::Internal.into()
     })

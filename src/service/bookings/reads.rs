@@ -24,7 +24,7 @@ const BOOKING_SELECT: &str = r#"
                                          ORDER BY s.seat_id),
                           'paid_cents', r.paid_cents, 'refund_percent', r.refund_percent,
                           'amount_cents', r.amount_cents, 'created_at', r.created_at) ORDER BY r.id)
-               FROM refunds r WHERE r.booking_id = b.id), '[]') AS refunds
+               FROM refunds r WHERE r.show_id = b.show_id AND r.booking_id = b.id), '[]') AS refunds
     FROM bookings b
 "#;
 
@@ -79,14 +79,17 @@ pub(super) async fn list_for_user(pool: &PgPool, user_id: i64) -> Result<Vec<Boo
     Ok(rows.into_iter().map(BookingRow::into_booking).collect())
 }
 
-/// The booking made with `key` and the request it was made for.
+/// The booking made with `key` on the show and the request it was made for (keys are unique
+/// per customer and show).
 pub(super) async fn find_by_key(
     pool: &PgPool,
+    show_id: i64,
     user_id: i64,
     key: &IdempotencyKey,
 ) -> Result<Option<(Booking, String)>, ServiceError> {
-    let sql = format!("{BOOKING_SELECT} WHERE b.user_id = $1 AND b.idempotency_key = $2");
-    let row: Option<BookingRow> = sqlx::query_as(&sql).bind(user_id).bind(key.as_str()).fetch_optional(pool).await?;
+    let sql = format!("{BOOKING_SELECT} WHERE b.show_id = $1 AND b.user_id = $2 AND b.idempotency_key = $3");
+    let row: Option<BookingRow> =
+        sqlx::query_as(&sql).bind(show_id).bind(user_id).bind(key.as_str()).fetch_optional(pool).await?;
     Ok(row.map(|mut row| {
         let request = std::mem::take(&mut row.request);
         (row.into_booking(), request)

@@ -63,7 +63,10 @@ pub(super) enum BatchEnd {
 /// One transaction for the whole batch: take the capped orders' turns, run the statement,
 /// commit.
 pub(super) async fn claim_batch(pool: &PgPool, claims: &[&Claim]) -> BatchEnd {
-    let mut connection = match tokio::time::timeout(CONNECTION_BUDGET, pool.acquire()).await {
+    let asked = std::time::Instant::now();
+    let acquired = tokio::time::timeout(CONNECTION_BUDGET, pool.acquire()).await;
+    crate::metrics::connection_wait("claim_batch", asked.elapsed());
+    let mut connection = match acquired {
         Ok(Ok(connection)) => connection,
         Ok(Err(error)) => return BatchEnd::NotCommitted(error.into()),
         Err(_) => return BatchEnd::NotCommitted(sqlx::Error::PoolTimedOut.into()),

@@ -155,7 +155,7 @@ booking AS (
     JOIN seen v ON v.n = st.n
     JOIN show sh ON sh.show_id = o.show_id
     ORDER BY st.n
-    ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    ON CONFLICT (show_id, user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id, show_id, status, seat_ids, total_cents, hold_expires_at, created_at, cancellation_policy
 ),
 claimed AS (

@@ -194,8 +194,10 @@ impl Claims {
             }
             let claims = self.clone();
             tracing::debug!(orders = batch.len(), "claiming a batch");
+            crate::metrics::claim_batch_started(batch.len(), waiting.len());
             tokio::spawn(async move {
                 claims.run(batch).await;
+                crate::metrics::claim_batch_finished();
                 drop(slot);
             });
         }
@@ -206,7 +208,10 @@ impl Claims {
         let mut attempt = 1;
         let end = loop {
             let claims: Vec<&Claim> = batch.iter().map(|w| &w.claim).collect();
-            match claim_batch(&self.pool, &claims).await {
+            let started = Instant::now();
+            let ended = claim_batch(&self.pool, &claims).await;
+            crate::metrics::claim_transaction(started.elapsed());
+            match ended {
                 // Deadlocks and serialization failures: PostgreSQL asks us to try again.
                 BatchEnd::NotCommitted(error) if attempt < 8 && error.is_transient() => {
                     tokio::time::sleep(Duration::from_millis(2u64.pow(attempt) + rand::random_range(0..10))).await;

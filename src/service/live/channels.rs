@@ -65,6 +65,11 @@ impl ShowChannel {
         self.sender.receiver_count() > 0
     }
 
+    /// Open streams of this show's seat map.
+    pub(super) fn subscribers(&self) -> usize {
+        self.sender.receiver_count()
+    }
+
     /// A receiver: call under the map's lock, so the channel cannot be dropped as unwatched.
     pub(super) fn receiver(&self) -> broadcast::Receiver<SeatBatch> {
         self.sender.subscribe()

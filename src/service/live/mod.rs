@@ -95,6 +95,8 @@ struct Stale {
     shows: ShowChanges,
     /// Every subscribed show (after a reconnect, and periodically).
     all: bool,
+    /// When the first of `shows` was announced: the start of the feed's lag.
+    since: Option<std::time::Instant>,
 }
 
 impl std::fmt::Debug for LiveFeed {
@@ -222,6 +224,12 @@ impl LiveFeed {
         self.inner.ended_sessions.subscribe()
     }
 
+    /// Live-update streams open now: (seat maps, show lists).
+    pub fn subscribers(&self) -> (usize, usize) {
+        let seat_maps = lock(&self.inner.shows).values().map(|channel| channel.subscribers()).sum();
+        (seat_maps, self.inner.availability.receiver_count())
+    }
+
     /// Seats left of every show whose seats change.
     pub fn subscribe_availability(&self) -> broadcast::Receiver<Arc<Vec<ShowAvailability>>> {
         self.inner.availability.subscribe()
@@ -258,6 +266,7 @@ impl LiveFeed {
             Some(changes) => {
                 changes.show_ids().into_iter().for_each(|show| self.inner.cache.invalidate(show));
                 stale.shows.merge(changes);
+                stale.since.get_or_insert_with(std::time::Instant::now);
             }
             None => {
                 self.inner.cache.invalidate_all();
@@ -271,13 +280,19 @@ impl LiveFeed {
     async fn reread(self) {
         while !self.inner.pool.is_closed() {
             self.inner.stale_wake.notified().await;
-            let Stale { shows, all } = std::mem::take(&mut *lock(&self.inner.stale));
+            let Stale { shows, all, since } = std::mem::take(&mut *lock(&self.inner.stale));
             if all {
                 self.refresh(None).await;
             }
             // Seats-left counts go to show lists only for announced shows.
             if !shows.is_empty() {
                 self.refresh(Some(&shows)).await;
+                // Measured while someone watches: otherwise nothing was broadcast.
+                if let Some(since) = since
+                    && self.subscribers() != (0, 0)
+                {
+                    crate::metrics::live_feed_lag(since.elapsed());
+                }
             }
         }
     }

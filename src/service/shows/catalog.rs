@@ -67,8 +67,8 @@ impl From<SummaryRow> for ShowSummary {
 /// Shows and trips matching the search, soonest first: by default those still selling (see
 /// `show_is_selling`), with `include_past` every one. The text matches the title, venue, origin
 /// or destination; the day, when given, the start.
-#[tracing::instrument(skip(pool))]
-pub async fn list(pool: &PgPool, search: &ShowSearch) -> Result<Vec<ShowSummary>, ServiceError> {
+#[tracing::instrument(skip(db))]
+pub async fn list(db: impl sqlx::PgExecutor<'_>, search: &ShowSearch) -> Result<Vec<ShowSummary>, ServiceError> {
     let pattern = search.text().map(|text| format!("%{}%", escape_like(text)));
     let sql = format!(
         "{SUMMARY_SELECT}
@@ -86,7 +86,7 @@ pub async fn list(pool: &PgPool, search: &ShowSearch) -> Result<Vec<ShowSummary>
         .bind(LIST_LIMIT)
         .bind(search.date())
         .bind(search.include_past())
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     Ok(rows.into_iter().map(ShowSummary::from).collect())
 }

@@ -15,12 +15,15 @@ pub use self::catalog::{seat_map, summaries, summary};
 use super::ServiceError;
 use super::live::LiveFeed;
 use super::live::show_cache::CachedShow;
+use super::reads::ReadPool;
 use crate::domain::{AdminShowDetail, CancellationPolicy, NewShow, ShowEdit, ShowSales, ShowSearch, ShowSummary};
 
 /// This instance's show service: a cheap handle.
 #[derive(Clone)]
 pub struct Shows {
     pool: PgPool,
+    /// For the list and the dashboard, which may lag a little: a standby when there is one.
+    reads: ReadPool,
     feed: LiveFeed,
     /// How long seats put back on sale and offered to a waiting customer stay held for them.
     waitlist_offer_seconds: u32,
@@ -28,12 +31,17 @@ pub struct Shows {
 
 impl Shows {
     pub fn new(pool: PgPool, feed: LiveFeed, waitlist_offer_seconds: u32) -> Self {
-        Self { pool, feed, waitlist_offer_seconds }
+        Self { reads: ReadPool::primary_only(pool.clone()), pool, feed, waitlist_offer_seconds }
+    }
+
+    /// The same service, reading its list and dashboard from `reads`.
+    pub fn reading_from(self, reads: ReadPool) -> Self {
+        Self { reads, ..self }
     }
 
     /// Shows and trips matching the search, soonest first (at most 200).
     pub async fn list(&self, search: &ShowSearch) -> Result<Vec<ShowSummary>, ServiceError> {
-        catalog::list(&self.pool, search).await
+        catalog::list(&mut *self.reads.acquire().await?, search).await
     }
 
     /// A show with its seat map as customers see it: from this instance's memory while nothing
@@ -83,7 +91,7 @@ impl Shows {
 
     /// Every show with how it sells: the admin dashboard.
     pub async fn sales_overview(&self) -> Result<Vec<ShowSales>, ServiceError> {
-        sales::sales_overview(&self.pool).await
+        sales::sales_overview(&mut *self.reads.acquire().await?).await
     }
 
     /// One show for its admin page: sales, seats by status, bookings.

@@ -33,10 +33,10 @@ const SALES_SELECT: &str = r#"
 "#;
 
 /// Every show and trip with how it sells, the newest start first: the admin dashboard.
-#[tracing::instrument(skip(pool))]
-pub(super) async fn sales_overview(pool: &PgPool) -> Result<Vec<ShowSales>, ServiceError> {
+#[tracing::instrument(skip(db))]
+pub(super) async fn sales_overview(db: impl sqlx::PgExecutor<'_>) -> Result<Vec<ShowSales>, ServiceError> {
     let sql = format!("{SALES_SELECT} ORDER BY sh.starts_at DESC, sh.id DESC LIMIT 500");
-    let rows: Vec<SalesRow> = sqlx::query_as(&sql).fetch_all(pool).await?;
+    let rows: Vec<SalesRow> = sqlx::query_as(&sql).fetch_all(db).await?;
     Ok(rows.into_iter().map(ShowSales::from).collect())
 }
 
@@ -54,7 +54,7 @@ pub(super) async fn bookings_of(pool: &PgPool, show_id: i64) -> Result<Vec<ShowB
     let rows: Vec<ShowBookingRow> = sqlx::query_as(
         r#"
         SELECT b.id, u.name, u.email, b.total_cents, b.created_at,
-               (SELECT coalesce(sum(r.amount_cents), 0)::bigint FROM refunds r WHERE r.booking_id = b.id) AS refunded_cents,
+               (SELECT coalesce(sum(r.amount_cents), 0)::bigint FROM refunds r WHERE r.show_id = b.show_id AND r.booking_id = b.id) AS refunded_cents,
                CASE WHEN b.status = 'PENDING' AND b.hold_expires_at < now() THEN 'EXPIRED' ELSE b.status END AS status,
                ARRAY(SELECT s.label FROM seats s WHERE s.show_id = b.show_id AND s.seat_id = ANY(b.seat_ids)
                      ORDER BY s.seat_id) AS seats

@@ -68,7 +68,10 @@ impl WaitingRooms {
             feed,
             lines: Lines::default(),
             admitter: Arc::default(),
-            requests_per_customer: Arc::new(RateLimit::per_second(requests_per_second)),
+            requests_per_customer: Arc::new(RateLimit::per_second(
+                "waiting_room_per_customer",
+                requests_per_second,
+            )),
         };
         supervisor.spawn("waiting room admitter", {
             let rooms = rooms.clone();

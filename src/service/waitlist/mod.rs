@@ -63,7 +63,8 @@ pub struct Waitlist {
 
 impl Waitlist {
     pub fn new(pool: PgPool, feed: LiveFeed, rules: BookingRules) -> Self {
-        let requests_per_customer = Arc::new(RateLimit::per_second(rules.requests_per_second));
+        let requests_per_customer =
+            Arc::new(RateLimit::per_second("waitlist_per_customer", rules.requests_per_second));
         Self { pool, feed, rules, requests_per_customer }
     }
 
