@@ -193,6 +193,27 @@ primary_node() {
 }
 
 # --- HAProxy -----------------------------------------------------------------------------------
+# One listener in front of the first `nodes` PostgreSQL nodes, sending to the node whose Patroni
+# answers 200 to `check` (/primary or /replica).
+postgres_listener() {
+  local name=$1 port=$2 check=$3 nodes=$4 n
+  cat <<EOF
+listen $name
+    bind 127.0.0.1:$port
+    mode tcp
+    timeout client 24h
+    timeout server 24h
+    option tcpka
+    option httpchk GET $check
+    http-check expect status 200
+    default-server inter 1s fall 2 rise 1 on-marked-down shutdown-sessions
+EOF
+  for n in $(seq 1 "$nodes"); do
+    echo "    server node$n 127.0.0.1:$(postgres_port "$n") check port $(patroni_port "$n")"
+  done
+  echo
+}
+
 write_haproxy_config() {
   local instances=$1 nodes=$2 n rate_rules="" maxconn
   # Each connection through HAProxy takes two descriptors: stay within what we may open.
@@ -253,38 +274,12 @@ backend instance1
     http-check expect status 200
     server app1 127.0.0.1:$(instance_port 1) check inter 1s fall 2 rise 2
 
-# PostgreSQL: whichever node Patroni's REST API calls primary (or a running standby). Sessions
-# to a node that stops being it are cut, so the instances reconnect to the new one.
-listen postgres_primary
-    bind 127.0.0.1:$primary_port
-    mode tcp
-    timeout client 24h
-    timeout server 24h
-    option tcpka
-    option httpchk GET /primary
-    http-check expect status 200
-    default-server inter 1s fall 2 rise 1 on-marked-down shutdown-sessions
 EOF
-    for n in $(seq 1 "$nodes"); do
-      echo "    server node$n 127.0.0.1:$(postgres_port "$n") check port $(patroni_port "$n")"
-    done
+    # PostgreSQL: whichever node Patroni's REST API calls primary (or a running standby).
+    # Sessions to a node that stops being it are cut, so the instances reconnect to the new one.
+    postgres_listener postgres_primary "$primary_port" /primary "$nodes"
+    postgres_listener postgres_standby "$standby_port" /replica "$nodes"
     cat <<EOF
-
-listen postgres_standby
-    bind 127.0.0.1:$standby_port
-    mode tcp
-    timeout client 24h
-    timeout server 24h
-    option tcpka
-    option httpchk GET /replica
-    http-check expect status 200
-    default-server inter 1s fall 2 rise 1 on-marked-down shutdown-sessions
-EOF
-    for n in $(seq 1 "$nodes"); do
-      echo "    server node$n 127.0.0.1:$(postgres_port "$n") check port $(patroni_port "$n")"
-    done
-    cat <<EOF
-
 listen stats
     bind 127.0.0.1:$stats_port
     stats enable
