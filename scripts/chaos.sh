@@ -9,14 +9,18 @@
 #   b  PostgreSQL crashes and restarts (one node: no standby to fail over to)
 #   c  kill -9 of the primary node, Patroni and PostgreSQL together (failover to the standby)
 #   d  the synchronous standby stops
+# A quarter of the crowd's orders hold first and confirm after, and each customer walks away
+# from its first hold: the checks see holds answered, confirmed, and run out.
 #
-#   scripts/chaos.sh [--short] [--faults a,b,c,d] [--clients N] [--seats N] [--report FILE]
+#   scripts/chaos.sh [--short] [--faults a,b,c,d] [--clients N] [--seats N] [--report FILE] [--keep]
 # --short: faults a and b with a smaller crowd (the README's test command runs this).
+# --keep: leave each fault's stopped cluster (its logs, its database) and the crowd's answers
+#   and report in the work folder, printed at the end, to look into a failure.
 # BOXOFFICE_BENCH_BINARY: a `boxoffice` built with the bench feature (built when unset).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-faults=a,b,c,d clients=400 seats=20000 report=""
+faults=a,b,c,d clients=400 seats=20000 report="" keep=""
 while [ $# -gt 0 ]; do
   case $1 in
     --short) faults=a,b clients=200 seats=6000; shift ;;
@@ -24,6 +28,7 @@ while [ $# -gt 0 ]; do
     --clients) clients=$2; shift 2 ;;
     --seats) seats=$2; shift 2 ;;
     --report) report=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
     *) echo "chaos: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -42,7 +47,7 @@ bench_pid=""
 cleanup() {
   [ -n "$bench_pid" ] && kill "$bench_pid" 2>/dev/null
   cluster down --purge >/dev/null 2>&1 || true
-  rm -rf "$work"
+  if [ -n "$keep" ]; then echo "chaos: kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
@@ -73,7 +78,7 @@ inject() {
 rows=()
 failed=()
 run_fault() {
-  local fault=$1 nodes=2 db answered lost doubles stall errors checks_ok=yes fault_at
+  local fault=$1 nodes=2 db answered expired lost doubles stall errors checks_ok=yes fault_at
   [ "$fault" = b ] && nodes=1
   step "Fault $fault: $(describe "$fault")"
   cluster up --nodes "$nodes" >"$work/$fault-up.log" 2>&1 || { cat "$work/$fault-up.log"; return 1; }
@@ -83,7 +88,7 @@ run_fault() {
 
   DATABASE_URL="$db" BOXOFFICE_BENCH_ADMIN_PASSWORD="$admin_password" RUST_LOG=warn \
     "$bench_binary" bench --url "http://127.0.0.1:$port" --admin-email "$admin_email" \
-    --scenarios flash-sale --clients "$clients" --seats "$seats" \
+    --scenarios flash-sale --clients "$clients" --seats "$seats" --hold-first-percent 25 \
     --answers-log "$work/$fault.answers" --out "$work/$fault.json" >"$work/$fault-bench.log" 2>&1 &
   bench_pid=$!
   # The fault comes once the sale is under way.
@@ -116,12 +121,14 @@ run_fault() {
   scripts/check-invariants.py tests/chaos_checks.sql "$db" | sed 's/^/   /' || checks_ok=no
   scripts/check-invariants.py tests/invariants.sql "$db" | tail -1 | sed 's/^/   /' || checks_ok=no
 
-  read -r answered lost doubles stall <<<"$(psql -X -At -F ' ' -d "$db" -c "
+  read -r answered expired lost doubles stall <<<"$(psql -X -At -F ' ' -d "$db" -c "
     WITH facts AS (SELECT DISTINCT ON (booking_id) booking_id, status FROM chaos_answers
                    ORDER BY booking_id, status = 'CONFIRMED' DESC),
          gaps AS (SELECT at - lag(at) OVER (ORDER BY at) AS gap FROM chaos_answers
                   WHERE at >= to_timestamp($fault_at) - interval '1 second')
     SELECT (SELECT count(*) FROM facts),
+           (SELECT count(*) FROM facts f JOIN bookings b ON b.id = f.booking_id
+             WHERE f.status = 'HELD' AND b.status = 'EXPIRED'),
            (SELECT count(*) FROM facts f LEFT JOIN bookings b ON b.id = f.booking_id
              WHERE b.id IS NULL OR (f.status = 'CONFIRMED' AND b.status <> 'CONFIRMED')),
            (SELECT count(*) FROM (SELECT 1 FROM bookings b, unnest(b.seat_ids) s
@@ -144,20 +151,30 @@ def flat(prefix, value):
 print(", ".join(flat("", errors)) or "none")
 PY
 )
-  rows+=("| $fault | $(describe "$fault") | $answered | $lost | $doubles | $errors | $stall |")
+  rows+=("| $fault | $(describe "$fault") | $answered | $expired | $lost | $doubles | $errors | $stall |")
   { [ "$checks_ok" = yes ] && [ "$lost" = 0 ] && [ "$doubles" = 0 ]; } || failed+=("$fault")
-  cluster down --purge >/dev/null
+  take_down "$fault"
+}
+
+# Stops the fault's cluster; with --keep its folder stays, as cluster-<fault>.
+take_down() {
+  if [ -n "$keep" ]; then
+    cluster down >/dev/null 2>&1 || true
+    [ -d "$work/cluster" ] && mv "$work/cluster" "$work/cluster-$1"
+  else
+    cluster down --purge >/dev/null 2>&1 || true
+  fi
 }
 
 IFS=, read -r -a fault_list <<<"$faults"
 for fault in "${fault_list[@]}"; do
   case $fault in a|b|c|d) ;; *) echo "chaos: unknown fault $fault (a, b, c or d)" >&2; exit 2 ;; esac
   # A fault that could not run leaves its cluster up: take it down, so the next starts clean.
-  run_fault "$fault" || { failed+=("$fault (did not run)"); cluster down --purge >/dev/null 2>&1 || true; }
+  run_fault "$fault" || { failed+=("$fault (did not run)"); take_down "$fault"; }
 done
 
-table="| Fault | What | Bookings answered | Lost | Seats sold twice | Errors clients saw | Longest pause in answers after the fault (s) |
-|---|---|---|---|---|---|---|"
+table="| Fault | What | Bookings answered | Of them, holds left to run out (now EXPIRED) | Lost | Seats sold twice | Errors clients saw | Longest pause in answers after the fault (s) |
+|---|---|---|---|---|---|---|---|"
 for row in "${rows[@]}"; do table+=$'\n'"$row"; done
 printf '\n%s\n' "$table"
 [ -n "$report" ] && printf '%s\n' "$table" >"$report"

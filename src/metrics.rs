@@ -22,6 +22,7 @@ pub const LIVE_FEED_LAG: &str = "boxoffice_live_feed_lag_seconds";
 pub const DB_POOL_CONNECTIONS: &str = "boxoffice_db_pool_connections";
 pub const DB_POOL_MAX_CONNECTIONS: &str = "boxoffice_db_pool_max_connections";
 pub const DB_POOL_ACQUIRE_DURATION: &str = "boxoffice_db_pool_acquire_seconds";
+pub const DB_POOL_WAITING: &str = "boxoffice_db_pool_waiting";
 pub const RATE_LIMIT_REFUSALS: &str = "boxoffice_rate_limit_refusals_total";
 pub const READY: &str = "boxoffice_ready";
 
@@ -80,7 +81,11 @@ pub fn describe() {
     describe_histogram!(
         DB_POOL_ACQUIRE_DURATION,
         Unit::Seconds,
-        "Wait for a database connection, by what waited (sqlx does not expose its queue of waiters)."
+        "Wait for a database connection, by what waited."
+    );
+    describe_gauge!(
+        DB_POOL_WAITING,
+        "Tasks waiting for a database connection now, by what waits (sqlx does not expose its own queue)."
     );
     describe_counter!(RATE_LIMIT_REFUSALS, "Requests refused by a rate limit, by limit.");
     describe_gauge!(
@@ -114,9 +119,26 @@ pub fn claim_transaction(elapsed: Duration) {
     histogram!(CLAIM_BATCH_DURATION).record(elapsed.as_secs_f64());
 }
 
-/// A wait for a database connection, by what waited.
-pub fn connection_wait(waiter: &'static str, elapsed: Duration) {
-    histogram!(DB_POOL_ACQUIRE_DURATION, "waiter" => waiter).record(elapsed.as_secs_f64());
+/// A wait for a database connection by `waiter` ("claim_batch", ...): counted as waiting from
+/// `start` until dropped, when its length is recorded. A guard, so that a wait given up
+/// (a timeout, a cancelled request) stops counting too.
+pub struct ConnectionWait {
+    waiter: &'static str,
+    started: std::time::Instant,
+}
+
+impl ConnectionWait {
+    pub fn start(waiter: &'static str) -> Self {
+        gauge!(DB_POOL_WAITING, "waiter" => waiter).increment(1.0);
+        Self { waiter, started: std::time::Instant::now() }
+    }
+}
+
+impl Drop for ConnectionWait {
+    fn drop(&mut self) {
+        gauge!(DB_POOL_WAITING, "waiter" => self.waiter).decrement(1.0);
+        histogram!(DB_POOL_ACQUIRE_DURATION, "waiter" => self.waiter).record(self.started.elapsed().as_secs_f64());
+    }
 }
 
 /// A booking changed state: "held", "confirmed", "cancelled" or "expired".

@@ -87,6 +87,7 @@ mod tests {
             show_id: 7,
             status: status.to_owned(),
             seats: vec![BookedSeatBody { id: 3 }, BookedSeatBody { id: 4 }],
+            hold_expires_at: None,
         }
     }
 

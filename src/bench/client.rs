@@ -66,6 +66,9 @@ pub struct BookingBody {
     /// PENDING (held), CONFIRMED, ...
     pub status: String,
     pub seats: Vec<BookedSeatBody>,
+    /// When a hold runs out (holds only).
+    #[serde(default)]
+    pub hold_expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -287,34 +290,21 @@ impl Api {
             Commitment::BookNow => format!("/api/v1/shows/{show_id}/bookings"),
         };
         let sent = self.send_order(session, &path, &json!({ "seat_ids": seat_ids }), deadline).await;
-        let sent = sent.with_context(|| format!("booking seats {seat_ids:?}"))?;
-        let Some((status, body)) = sent.answer else { return Ok(Ordered::Unanswered(sent.failures)) };
-        let unexpected = || Outcome::Unexpected(status, String::from_utf8_lossy(&body).into_owned());
-        let mut booking = None;
-        let outcome = match status {
-            StatusCode::CREATED | StatusCode::OK => match serde_json::from_slice::<BookingBody>(&body) {
-                Ok(answer) if answer.status == "PENDING" || answer.status == "CONFIRMED" => {
-                    booking = Some(answer);
-                    Outcome::Got
-                }
-                _ => unexpected(),
-            },
-            StatusCode::CONFLICT => match serde_json::from_slice::<RefusalBody>(&body) {
-                Ok(RefusalBody { code, taken_seat_ids: Some(taken) }) if code == "seats_taken" => {
-                    Outcome::Taken(taken)
-                }
-                _ => unexpected(),
-            },
-            _ => unexpected(),
-        };
-        Ok(Ordered::Answered(Attempt {
-            outcome,
-            latency: sent.latency,
-            answered_at: sent.answered_at,
-            retries: sent.failures.len() as u32,
-            failures: sent.failures,
-            booking,
-        }))
+        Ok(ordered(sent.with_context(|| format!("booking seats {seat_ids:?}"))?))
+    }
+
+    /// Confirms a hold, sent again after a 5xx or no answer until `deadline` (confirming is
+    /// idempotent: a booking already confirmed is answered as it is). `Got` with the confirmed
+    /// booking, or the refusal (409 `hold_expired` when the hold ran out first).
+    pub async fn confirm_until(
+        &self,
+        session: &Session,
+        booking_id: i64,
+        deadline: Instant,
+    ) -> anyhow::Result<Ordered> {
+        let path = format!("/api/v1/bookings/{booking_id}/confirm");
+        let sent = self.send_order(session, &path, &json!({}), deadline).await;
+        Ok(ordered(sent.with_context(|| format!("confirming booking {booking_id}"))?))
     }
 
     /// Books `count` of the best seats available at once (`seat_count`), timing the round trip;
@@ -555,6 +545,38 @@ struct Sent {
     latency: Duration,
     answered_at: Instant,
     failures: Vec<Failure>,
+}
+
+/// What an order's answer says: the booking it got, the seats someone else had, or another
+/// answer; or no answer at all.
+fn ordered(sent: Sent) -> Ordered {
+    let Some((status, body)) = sent.answer else { return Ordered::Unanswered(sent.failures) };
+    let unexpected = || Outcome::Unexpected(status, String::from_utf8_lossy(&body).into_owned());
+    let mut booking = None;
+    let outcome = match status {
+        StatusCode::CREATED | StatusCode::OK => match serde_json::from_slice::<BookingBody>(&body) {
+            Ok(answer) if answer.status == "PENDING" || answer.status == "CONFIRMED" => {
+                booking = Some(answer);
+                Outcome::Got
+            }
+            _ => unexpected(),
+        },
+        StatusCode::CONFLICT => match serde_json::from_slice::<RefusalBody>(&body) {
+            Ok(RefusalBody { code, taken_seat_ids: Some(taken) }) if code == "seats_taken" => {
+                Outcome::Taken(taken)
+            }
+            _ => unexpected(),
+        },
+        _ => unexpected(),
+    };
+    Ordered::Answered(Attempt {
+        outcome,
+        latency: sent.latency,
+        answered_at: sent.answered_at,
+        retries: sent.failures.len() as u32,
+        failures: sent.failures,
+        booking,
+    })
 }
 
 /// What became of a request for the best seats available.

@@ -107,6 +107,37 @@ struct Sale {
     /// When each seat's booking was answered, in µs after `epoch` (0: not yet).
     booked_at: Vec<AtomicU64>,
     epoch: Instant,
+    /// Percent of orders that hold first and confirm after.
+    hold_first_percent: u8,
+    /// When the last hold a customer walked away from runs out, in µs after `epoch`: until
+    /// then (and the quiet wait after) an empty map does not mean sold out.
+    abandoned_holds_run_out_us: AtomicU64,
+}
+
+impl Sale {
+    /// Logs a booking a customer was answered, for the chaos checks.
+    fn answered(&self, booking: Option<&super::client::BookingBody>) -> anyhow::Result<()> {
+        match (&self.answers, booking) {
+            (Some(log), Some(booking)) => log.record(booking, chrono::Utc::now()),
+            _ => Ok(()),
+        }
+    }
+
+    /// A customer walked away from a hold that runs out at `expires_at`.
+    fn abandoned(&self, expires_at: Option<chrono::DateTime<chrono::Utc>>) {
+        let left = expires_at
+            .and_then(|at| (at - chrono::Utc::now()).to_std().ok())
+            .unwrap_or_default();
+        let run_out = (Instant::now() + left - self.epoch).as_micros() as u64;
+        self.abandoned_holds_run_out_us.fetch_max(run_out, Ordering::Relaxed);
+    }
+
+    /// Whether a map that has been empty since `since` says the show is sold out: quiet for
+    /// `SOLD_OUT_QUIET`, counted from the last abandoned hold running out if that came later.
+    fn quiet_since(&self, since: Instant) -> bool {
+        let run_out = self.epoch + Duration::from_micros(self.abandoned_holds_run_out_us.load(Ordering::Relaxed));
+        since.max(run_out).elapsed() > SOLD_OUT_QUIET
+    }
 }
 
 #[derive(Default)]
@@ -121,6 +152,21 @@ struct CustomerSamples {
 }
 
 impl CustomerSamples {
+    /// The answer to an order, counting the errors on the way; none when no answer came.
+    fn answer_of(&mut self, ordered: Ordered, sale: &Sale) -> Option<super::client::Attempt> {
+        match ordered {
+            Ordered::Answered(attempt) => {
+                self.retries += u64::from(attempt.retries);
+                self.count(&attempt.failures, sale);
+                Some(attempt)
+            }
+            Ordered::Unanswered(failures) => {
+                self.count(&failures, sale);
+                None
+            }
+        }
+    }
+
     fn count(&mut self, failures: &[Failure], sale: &Sale) {
         for failure in failures {
             match failure {
@@ -156,6 +202,8 @@ pub async fn run(
         free: Mutex::new(FreeSeats::default()),
         booked_at: (0..=max_seat_id).map(|_| AtomicU64::new(0)).collect(),
         epoch: Instant::now(),
+        hold_first_percent: setup.hold_first_percent,
+        abandoned_holds_run_out_us: AtomicU64::new(0),
     });
     // The customers' seat maps: one feed stands for all of them.
     let follower = follow_feed(sale.clone()).await?;
@@ -305,13 +353,16 @@ async fn follow_feed(sale: Arc<Sale>) -> anyhow::Result<tokio::task::JoinHandle<
 }
 
 /// One customer: picks two free seats on the live map (side by side when it can), books them
-/// at once, and on a 409 picks again, until the show is sold out or the `deadline` passes.
+/// at once (or, for `hold_first_percent` of its orders, holds them and confirms the hold; the
+/// first hold it leaves to run out), and on a 409 picks again, until the show is sold out or
+/// the `deadline` passes.
 async fn customer(sale: Arc<Sale>, session: Session, deadline: Instant) -> anyhow::Result<CustomerSamples> {
     let mut rng = StdRng::from_rng(&mut rand::rng());
     let mut samples = CustomerSamples::default();
     // Seats this customer knows are gone before its map shows it (its own, and 409s).
     let mut gone: HashSet<i32> = HashSet::new();
     let mut map_empty_since: Option<Instant> = None;
+    let mut walked_away = false;
     while sale.sold.load(Ordering::Relaxed) < sale.total && Instant::now() < deadline {
         let (pick, map_empty) = {
             let free = sale.free.lock().expect("free seats lock");
@@ -321,29 +372,34 @@ async fn customer(sale: Arc<Sale>, session: Session, deadline: Instant) -> anyho
             // Every seat the map shows is one this customer knows is gone: wait for the feed.
             if !map_empty {
                 map_empty_since = None;
-            } else if map_empty_since.get_or_insert_with(Instant::now).elapsed() > SOLD_OUT_QUIET {
+            } else if sale.quiet_since(*map_empty_since.get_or_insert_with(Instant::now)) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
         }
         map_empty_since = None;
-        let ordered =
-            sale.api.order_until(&session, sale.show_id, &pick, Commitment::BookNow, deadline).await?;
-        let attempt = match ordered {
-            Ordered::Answered(attempt) => attempt,
-            Ordered::Unanswered(failures) => {
-                samples.count(&failures, &sale);
-                break;
+        let hold_first = rng.random_range(0..100) < sale.hold_first_percent;
+        let commitment = if hold_first { Commitment::Hold } else { Commitment::BookNow };
+        let ordered = sale.api.order_until(&session, sale.show_id, &pick, commitment, deadline).await?;
+        let Some(mut attempt) = samples.answer_of(ordered, &sale) else { break };
+        if hold_first && attempt.outcome == Outcome::Got {
+            sale.answered(attempt.booking.as_ref())?;
+            let hold = attempt.booking.take().context("a hold answered without its booking")?;
+            if !std::mem::replace(&mut walked_away, true) {
+                sale.abandoned(hold.hold_expires_at);
+                gone.extend(&pick);
+                continue;
             }
-        };
-        samples.retries += u64::from(attempt.retries);
-        samples.count(&attempt.failures, &sale);
+            let confirmed = sale.api.confirm_until(&session, hold.id, deadline).await?;
+            let held_for = attempt.latency;
+            let Some(confirm) = samples.answer_of(confirmed, &sale) else { break };
+            attempt = confirm;
+            attempt.latency += held_for;
+        }
         match attempt.outcome {
             Outcome::Got => {
-                if let (Some(log), Some(booking)) = (&sale.answers, &attempt.booking) {
-                    log.record(booking, chrono::Utc::now())?;
-                }
+                sale.answered(attempt.booking.as_ref())?;
                 let at = (attempt.answered_at - sale.epoch).as_micros() as u64;
                 for &seat in &pick {
                     sale.booked_at[seat as usize].store(at.max(1), Ordering::Relaxed);
@@ -358,8 +414,9 @@ async fn customer(sale: Arc<Sale>, session: Session, deadline: Instant) -> anyho
                 samples.refused.push(attempt.latency);
                 gone.extend(taken);
             }
-            // Refused for another reason (`seats_busy` while a failing server held locks, ...):
-            // nothing was booked; pause and pick again.
+            // Refused for another reason (`seats_busy` while a failing server held locks, a
+            // hold that ran out before its confirm got through, ...): nothing was booked;
+            // pause and pick again.
             Outcome::Unexpected(status, body) if status.is_client_error() => {
                 let kind = match error_code(&body) {
                     Some(code) => format!("{} {code}", status.as_u16()),

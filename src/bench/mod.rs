@@ -127,6 +127,11 @@ pub struct BenchArgs {
     /// database against it.
     #[arg(long)]
     pub answers_log: Option<PathBuf>,
+    /// Share of flash-sale orders (0 to 100) that hold their seats and confirm the hold after,
+    /// instead of booking at once. Each customer leaves its first hold to run out, as people
+    /// who walk away do: the sale sells out once those seats come back.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub hold_first_percent: u8,
 }
 
 /// What every scenario starts from.
@@ -138,6 +143,8 @@ pub struct Setup {
     /// How long a flash sale may go on.
     sale_deadline: Duration,
     answers: Option<answers::AnswersLog>,
+    /// Percent of flash-sale orders that hold first (`--hold-first-percent`).
+    hold_first_percent: u8,
 }
 
 #[derive(Debug, Serialize)]
@@ -194,6 +201,7 @@ pub async fn run(args: &BenchArgs, settings: &Settings) -> anyhow::Result<()> {
         database,
         sale_deadline: Duration::from_secs(args.sale_deadline_seconds),
         answers,
+        hold_first_percent: args.hold_first_percent,
     };
     let wants = |scenario| args.scenarios.contains(&scenario);
 

@@ -69,9 +69,12 @@ impl ServiceError {
             | sqlx::Error::WorkerCrashed => true,
             // Class 08: connection exceptions; 57P01-57P03: the server shutting down or
             // starting up; 53300: too many connections; 57014: a statement cancelled (it ran
-            // past its statement_timeout: the database hangs).
+            // past its statement_timeout: the database hangs); 25006: a write on a server that
+            // is read-only for now (a primary that Patroni brings back as a standby first, or
+            // the old primary before a failover reaches every connection).
             sqlx::Error::Database(e) => e.code().is_some_and(|code| {
-                code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300" | "57014")
+                code.starts_with("08")
+                    || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300" | "57014" | "25006")
             }),
             _ => false,
         }

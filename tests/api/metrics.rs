@@ -130,6 +130,9 @@ async fn a_held_and_confirmed_booking_shows_in_the_metrics_read_from_loopback() 
         after.text
     );
     assert!(after.has("boxoffice_db_pool_max_connections", &[("pool", "primary")]), "{}", after.text);
+    // Each claim batch waits for a connection: the wait is timed, and counted while it lasts.
+    grew("boxoffice_db_pool_acquire_seconds_count", &[("waiter", "claim_batch")]);
+    assert!(after.has("boxoffice_db_pool_waiting", &[("waiter", "claim_batch")]), "{}", after.text);
     assert!(after.has("boxoffice_sse_subscribers", &[("stream", "seat_map")]), "{}", after.text);
     assert!(after.has("boxoffice_ready", &[]), "{}", after.text);
 

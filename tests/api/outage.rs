@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use boxoffice::server::embedded_pg::{Durability, EmbeddedPostgres};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use sqlx::Connection;
 
 use crate::booking_world::{assert_invariants, create_show, hall, lock_seat};
 use crate::helpers::TestApp;
@@ -224,6 +225,68 @@ async fn a_hanging_database_is_answered_unavailable_not_waited_for() {
 
     hang.rollback().await.unwrap();
     let (status, body) = api.post(&format!("/shows/{show}/holds"), json!({"seat_ids": [1]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_invariants(&app.pool).await;
+}
+
+/// Asks every session of this test's database to end, and waits until the app's pool answers
+/// from a new one (sqlx pings a connection before lending it, so broken ones are dropped).
+async fn renew_connections(app: &TestApp, admin: &mut sqlx::PgConnection, read_only: &str) {
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
+        .bind(&app.db.name)
+        .execute(&mut *admin)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen = sqlx::query_scalar::<_, String>("SHOW default_transaction_read_only").fetch_one(&app.pool).await;
+        if seen.as_deref().is_ok_and(|seen| seen == read_only) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the pool never reconnected: {seen:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A primary that Patroni brings back after a crash is a standby for a few seconds, and the
+/// old primary refuses writes while a failover reaches every connection: the server answers
+/// but will not write (SQLSTATE 25006). Customers are told to try again, never shown a 500,
+/// and nothing is half-booked.
+#[tokio::test]
+async fn a_database_that_is_read_only_for_a_moment_is_answered_unavailable() {
+    let app = TestApp::spawn().await;
+    let show = create_show(&app.pool, &hall(1, 10)).await;
+    let api = crate::rest::Api::customer(&app, "readonly@example.com").await;
+    let mut admin = sqlx::PgConnection::connect_with(&app.db.options).await.unwrap();
+    let alter = |setting: &str| format!("ALTER DATABASE \"{}\" SET default_transaction_read_only = {setting}", app.db.name);
+
+    sqlx::query(&alter("on")).execute(&mut admin).await.unwrap();
+    renew_connections(&app, &mut admin, "on").await;
+    for path in ["holds", "bookings"] {
+        let response = api
+            .client
+            .post(api.url(&format!("/shows/{show}/{path}")))
+            .header("idempotency-key", format!("read-only-{path}"))
+            .json(&json!({"seat_ids": [1, 2]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert!(response.headers().contains_key("retry-after"), "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "unavailable", "{path}: {body}");
+    }
+
+    // `admin` opened before the change, so its own session may still write.
+    sqlx::query(&alter("off")).execute(&mut admin).await.unwrap();
+    renew_connections(&app, &mut admin, "off").await;
+    let booked: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings WHERE show_id = $1")
+        .bind(show)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(booked, 0, "nothing was booked while the database refused writes");
+    let (status, body) = api.post(&format!("/shows/{show}/holds"), json!({"seat_ids": [1, 2]})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_invariants(&app.pool).await;
 }

@@ -63,9 +63,9 @@ pub(super) enum BatchEnd {
 /// One transaction for the whole batch: take the capped orders' turns, run the statement,
 /// commit.
 pub(super) async fn claim_batch(pool: &PgPool, claims: &[&Claim]) -> BatchEnd {
-    let asked = std::time::Instant::now();
+    let waiting = crate::metrics::ConnectionWait::start("claim_batch");
     let acquired = tokio::time::timeout(CONNECTION_BUDGET, pool.acquire()).await;
-    crate::metrics::connection_wait("claim_batch", asked.elapsed());
+    drop(waiting);
     let mut connection = match acquired {
         Ok(Ok(connection)) => connection,
         Ok(Err(error)) => return BatchEnd::NotCommitted(error.into()),
