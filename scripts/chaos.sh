@@ -115,14 +115,16 @@ run_fault() {
     ALTER TABLE chaos_answers
       ADD COLUMN booking_id bigint GENERATED ALWAYS AS ((line->>'booking_id')::bigint) STORED,
       ADD COLUMN status text GENERATED ALWAYS AS (line->>'status') STORED,
-      ADD COLUMN at timestamptz"
-  psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "UPDATE chaos_answers SET at = (line->>'at')::timestamptz"
+      ADD COLUMN at timestamptz, ADD COLUMN show_id bigint, ADD COLUMN seats int[]"
+  psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "
+    UPDATE chaos_answers SET at = (line->>'at')::timestamptz, show_id = (line->>'show_id')::bigint,
+      seats = (SELECT array_agg(seat::int ORDER BY seat::int) FROM jsonb_array_elements_text(line->'seats') AS seat)"
   echo "   checks against what clients were answered, then the booking invariants:"
   scripts/check-invariants.py tests/chaos_checks.sql "$db" | sed 's/^/   /' || checks_ok=no
   scripts/check-invariants.py tests/invariants.sql "$db" | tail -1 | sed 's/^/   /' || checks_ok=no
 
   read -r answered expired lost doubles stall <<<"$(psql -X -At -F ' ' -d "$db" -c "
-    WITH facts AS (SELECT DISTINCT ON (booking_id) booking_id, status FROM chaos_answers
+    WITH facts AS (SELECT DISTINCT ON (booking_id) booking_id, status, show_id, seats FROM chaos_answers
                    ORDER BY booking_id, status = 'CONFIRMED' DESC),
          gaps AS (SELECT at - lag(at) OVER (ORDER BY at) AS gap FROM chaos_answers
                   WHERE at >= to_timestamp($fault_at) - interval '1 second')
@@ -130,7 +132,9 @@ run_fault() {
            (SELECT count(*) FROM facts f JOIN bookings b ON b.id = f.booking_id
              WHERE f.status = 'HELD' AND b.status = 'EXPIRED'),
            (SELECT count(*) FROM facts f LEFT JOIN bookings b ON b.id = f.booking_id
-             WHERE b.id IS NULL OR (f.status = 'CONFIRMED' AND b.status <> 'CONFIRMED')),
+             WHERE b.id IS NULL OR (f.status = 'CONFIRMED' AND b.status <> 'CONFIRMED')
+                OR b.show_id <> f.show_id
+                OR f.seats <> (SELECT array_agg(seat ORDER BY seat) FROM unnest(b.seat_ids) AS seat)),
            (SELECT count(*) FROM (SELECT 1 FROM bookings b, unnest(b.seat_ids) s
              WHERE b.status = 'CONFIRMED' GROUP BY b.show_id, s HAVING count(*) > 1) d),
            (SELECT coalesce(round(extract(epoch FROM max(gap))::numeric, 1), 0) FROM gaps)")"

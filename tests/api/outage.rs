@@ -290,3 +290,48 @@ async fn a_database_that_is_read_only_for_a_moment_is_answered_unavailable() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_invariants(&app.pool).await;
 }
+
+/// When a claim batch's commit answer is lost, the queue asks PostgreSQL whether the
+/// transaction committed. A crash can forget a transaction whose WAL never reached the disk
+/// and give its id to the next one, so "committed" alone may be about someone else's booking:
+/// the answer is checked against what the batch wrote (found in a chaos run, where customers
+/// were told of bookings that a PostgreSQL crash had lost).
+#[tokio::test]
+async fn a_lost_commit_is_judged_by_what_it_wrote_not_by_a_transaction_id_alone() {
+    use boxoffice::service::claims::committed;
+    let app = TestApp::spawn().await;
+    let show = create_show(&app.pool, &hall(1, 10)).await;
+    let api = crate::rest::Api::customer(&app, "lost-commit@example.com").await;
+    let (status, body) = api.post(&format!("/shows/{show}/holds"), json!({"seat_ids": [1]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    // The claim transaction's id, as the claim statement reports it (epoch 0 on a test server).
+    let (transaction, created_at): (String, chrono::DateTime<chrono::Utc>) =
+        sqlx::query_as("SELECT xmin::text, created_at FROM bookings WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+
+    assert_eq!(committed(&app.pool, &transaction, Some((id, created_at))).await, Some(true));
+    assert_eq!(committed(&app.pool, &transaction, None).await, Some(true), "a batch of refusals only");
+    // The same transaction id, committed, but the booking the lost batch wrote is not there:
+    // the id (and the booking id) went to another transaction after a crash.
+    let other_booking = created_at + chrono::Duration::microseconds(1);
+    assert_eq!(committed(&app.pool, &transaction, Some((id, other_booking))).await, Some(false));
+    assert_eq!(committed(&app.pool, &transaction, Some((id + 1_000, created_at))).await, Some(false));
+
+    // A transaction id PostgreSQL has not given out yet: it came back without the lost one.
+    let future: String = sqlx::query_scalar("SELECT (pg_current_xact_id()::text::bigint + 1000000)::text")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(committed(&app.pool, &future, Some((id, created_at))).await, Some(false));
+
+    // Still running: not known yet. Rolled back: not committed.
+    let mut running = app.pool.begin().await.unwrap();
+    let open: String = sqlx::query_scalar("SELECT pg_current_xact_id()::text").fetch_one(&mut *running).await.unwrap();
+    assert_eq!(committed(&app.pool, &open, None).await, None);
+    running.rollback().await.unwrap();
+    assert_eq!(committed(&app.pool, &open, None).await, Some(false));
+}

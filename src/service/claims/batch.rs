@@ -130,23 +130,54 @@ async fn run_statements(
 }
 
 /// Whether a transaction whose commit answer was lost committed: Some(true) or Some(false)
-/// once PostgreSQL can tell (`pg_xact_status`), None while it cannot be reached.
-pub(super) async fn committed(pool: &PgPool, transaction: &str) -> Option<bool> {
+/// once PostgreSQL can tell, None while it cannot be reached or the transaction is still
+/// running. `written` is a booking the transaction wrote (its id and creation time, as the
+/// statement returned them), if it wrote one.
+///
+/// `pg_xact_status` alone is not enough: a crash forgets a transaction whose WAL never reached
+/// the disk (or the standby that took over), and gives its id, like its bookings' ids, to the
+/// next transactions, so "committed" may be about another one. A transaction that wrote a
+/// booking committed only if that booking is stored with the same id and creation time; one
+/// whose id is "in the future" was forgotten.
+pub async fn committed(pool: &PgPool, transaction: &str, written: Option<(i64, DateTime<Utc>)>) -> Option<bool> {
     let status: Result<Option<String>, sqlx::Error> = sqlx::query_scalar("SELECT pg_xact_status($1::xid8)")
         .bind(transaction)
         .fetch_one(pool)
         .await;
     match status {
-        Ok(Some(status)) if status == "committed" => Some(true),
+        Ok(Some(status)) if status == "committed" => match written {
+            Some((id, created_at)) => stored(pool, id, created_at).await,
+            None => Some(true),
+        },
         Ok(Some(status)) if status == "aborted" => Some(false),
         // Still in progress (the server has not noticed the lost connection yet): ask again.
         Ok(Some(_)) => None,
-        Ok(None) => {
-            tracing::error!(transaction, "PostgreSQL no longer knows whether a claim transaction committed");
+        // Too old for PostgreSQL to remember: only what it wrote can tell.
+        Ok(None) => match written {
+            Some((id, created_at)) => stored(pool, id, created_at).await,
+            None => {
+                tracing::error!(transaction, "PostgreSQL no longer knows whether a claim transaction committed");
+                Some(false)
+            }
+        },
+        // 22023 "transaction ID … is in the future": PostgreSQL came back without it.
+        Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("22023") => {
+            tracing::warn!(transaction, "a claim transaction was lost with the database's last moments before a crash");
             Some(false)
         }
         Err(_) => None,
     }
+}
+
+/// Whether the booking `id` is stored as created at `created_at` (None: the database cannot
+/// be asked now).
+async fn stored(pool: &PgPool, id: i64, created_at: DateTime<Utc>) -> Option<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT FROM bookings WHERE id = $1 AND created_at = $2)")
+        .bind(id)
+        .bind(created_at)
+        .fetch_one(pool)
+        .await
+        .ok()
 }
 
 /// One row of [`CLAIM_SQL`]'s answer (columns of outer joins are NULL where nothing matched).

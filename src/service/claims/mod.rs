@@ -12,7 +12,8 @@
 //! orders and each for [`ORDER_DEADLINE`] at most (then "unavailable", 503, try again); orders
 //! whose client has gone are dropped unrun; a batch that cannot reach the database is answered
 //! "unavailable" at once, all of it (nothing was committed); and when a commit's answer is
-//! lost, the queue asks PostgreSQL whether that transaction committed before it answers.
+//! lost, the queue asks PostgreSQL whether that transaction committed, and checks that what it
+//! wrote is stored, before it answers ([`committed`]).
 
 mod batch;
 
@@ -23,8 +24,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use self::batch::{BatchEnd, claim_batch, committed};
-pub use self::batch::{CLAIM_SQL, REFUSALS_RECORDED_PER_MINUTE};
+use self::batch::{BatchEnd, claim_batch};
+pub use self::batch::{CLAIM_SQL, REFUSALS_RECORDED_PER_MINUTE, committed};
 use super::ServiceError;
 use super::supervisor::Supervisor;
 use crate::domain::{BookingStatus, CancellationPolicy};
@@ -225,7 +226,9 @@ impl Claims {
             BatchEnd::Unknown { outcomes, transaction, error } => {
                 tracing::warn!(%error, transaction, orders = batch.len(),
                     "a claim batch's commit went unanswered; asking whether it committed");
-                match self.ask_until_known(&transaction, &batch).await {
+                let written = outcomes.iter().find_map(|(outcome, _)| outcome.booking.as_ref());
+                let written = written.map(|booking| (booking.id, booking.created_at));
+                match self.ask_until_known(&transaction, written, &batch).await {
                     Some(true) => self.answer(batch, outcomes),
                     // Nothing was booked: the orders may try again.
                     Some(false) | None => answer_all(batch, unavailable),
@@ -262,10 +265,15 @@ impl Claims {
 
     /// Asks PostgreSQL whether `transaction` committed until it can tell, or the batch's last
     /// deadline has passed (None: still unknown).
-    async fn ask_until_known(&self, transaction: &str, batch: &[Waiting]) -> Option<bool> {
+    async fn ask_until_known(
+        &self,
+        transaction: &str,
+        written: Option<(i64, DateTime<Utc>)>,
+        batch: &[Waiting],
+    ) -> Option<bool> {
         let deadline = batch.iter().map(|w| w.deadline).max()?;
         loop {
-            if let Some(known) = committed(&self.pool, transaction).await {
+            if let Some(known) = committed(&self.pool, transaction, written).await {
                 return Some(known);
             }
             if Instant::now() >= deadline {
