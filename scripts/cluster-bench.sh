@@ -27,6 +27,8 @@ for instances in 1 3; do
   # HAProxy's port+5 reaches instance 1 alone; its main port all three.
   url="http://127.0.0.1:$port"; [ "$instances" = 1 ] && url="http://127.0.0.1:$((port + 5))"
   printf '\033[1m==> %s\033[0m\n' "Flash sale through HAProxy, $instances instance(s)"
+  # HAProxy marks a backend up after two good checks: wait for this front's own.
+  for _ in $(seq 60); do curl -fsS -o /dev/null "$url/readyz" && break; sleep 0.5; done
   DATABASE_URL="postgresql://boxoffice:$app_password@127.0.0.1:$((port + 10))/boxoffice" \
   BOXOFFICE_BENCH_ADMIN_PASSWORD="$admin_password" \
     "$bench_binary" bench --url "$url" --admin-email "$admin_email" --scenarios flash-sale \
